@@ -1,0 +1,73 @@
+"""Where a file was found: an immutable chain of containers, printable and parseable.
+
+``str(loc)`` is the evidence path of the export contract, e.g. ``export.zip!/chat/IMG-001.jpg``
+or ``disk.E01!/p1/DCIM/x.zip!/IMG_1.jpg``. Every stage passes locators, never open handles.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SEPARATOR = "!/"
+
+
+@dataclass(frozen=True, slots=True)
+class Locator:
+    """One hop of an origin chain.
+
+    ``kind`` names how ``inner_path`` is resolved inside ``parent``: ``file`` for the top level
+    (a path relative to the source's parent folder), ``zip``, ``tar``, ``7z`` for archive members,
+    and later ``ewf``, ``volume``, ``fs`` for disk images.
+    """
+
+    kind: str
+    inner_path: str
+    parent: Locator | None = None
+
+    def child(self, kind: str, inner_path: str) -> Locator:
+        return Locator(kind=kind, inner_path=inner_path, parent=self)
+
+    @property
+    def depth(self) -> int:
+        """How many containers lie between the top-level source and this file."""
+        return 0 if self.parent is None else 1 + self.parent.depth
+
+    @property
+    def name(self) -> str:
+        """The last path component, as an examiner would call the file."""
+        return self.inner_path.rstrip("/").rsplit("/", 1)[-1]
+
+    def chain(self) -> list[tuple[str, str]]:
+        """(kind, inner_path) pairs from the top-level source down to this file."""
+        hops: list[tuple[str, str]] = []
+        node: Locator | None = self
+        while node is not None:
+            hops.append((node.kind, node.inner_path))
+            node = node.parent
+        return hops[::-1]
+
+    @classmethod
+    def from_chain(cls, hops: list[tuple[str, str]] | list[list[str]]) -> Locator:
+        node: Locator | None = None
+        for kind, inner in hops:
+            node = Locator(kind=kind, inner_path=inner, parent=node)
+        if node is None:
+            raise ValueError("an origin chain needs at least one hop")
+        return node
+
+    def __str__(self) -> str:
+        return SEPARATOR.join(inner for _, inner in self.chain())
+
+    @classmethod
+    def parse(cls, text: str, kinds: list[str] | None = None) -> Locator:
+        """Parse a printed evidence path back; ``kinds`` restores the hop kinds if known.
+
+        Without kinds, the hops are typed ``file`` then ``member``. A member whose own name
+        contains ``!/`` cannot be told apart in print; the stored chain is authoritative.
+        """
+        parts = text.split(SEPARATOR)
+        if kinds is None:
+            kinds = ["file"] + ["member"] * (len(parts) - 1)
+        if len(kinds) != len(parts):
+            raise ValueError(f"{len(parts)} hops in {text!r} but {len(kinds)} kinds given")
+        return cls.from_chain(list(zip(kinds, parts, strict=True)))

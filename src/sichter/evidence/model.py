@@ -1,0 +1,146 @@
+"""Typed records the evidence layer hands to the pipeline."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+from sichter.evidence.locator import Locator
+
+
+@dataclass(frozen=True, slots=True)
+class Timestamps:
+    """What the source records; any may be unknown. Zip times carry no zone and are kept naive."""
+
+    modified: datetime | None = None
+    accessed: datetime | None = None
+    changed: datetime | None = None
+    created: datetime | None = None
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {
+            "modified": _iso(self.modified),
+            "accessed": _iso(self.accessed),
+            "changed": _iso(self.changed),
+            "created": _iso(self.created),
+        }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class OsPath:
+    """Content in a regular file the worker may open read-only by itself."""
+
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class Inline:
+    """Content already read into memory (archive members up to the inline limit)."""
+
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Stream:
+    """Content readable only now, from the walking process (large members, disk images).
+
+    The opener is valid until the walk advances; the pipeline consumes it right away.
+    """
+
+    open: Callable[[], BinaryIO]
+
+
+Payload = OsPath | Inline | Stream
+
+
+@dataclass(frozen=True, slots=True)
+class FileOccurrence:
+    """One place where some content was found: a path inside a source, with how to read it."""
+
+    source: str
+    locator: Locator
+    payload: Payload | None
+    size: int | None = None
+    times: Timestamps = field(default_factory=Timestamps)
+    deleted: bool = False
+    error: str | None = None  # known but unreadable (encrypted member, over a limit, ...)
+
+    @property
+    def path(self) -> str:
+        return str(self.locator)
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerDone:
+    """Emitted after the last member of a container; ``error`` says why it ended early."""
+
+    source: str
+    locator: Locator
+    members: int
+    error: str | None = None
+
+
+WalkEvent = FileOccurrence | ContainerDone
+
+
+def open_payload(payload: Payload) -> BinaryIO:
+    """Open content for reading; regular files strictly read-only."""
+    if isinstance(payload, OsPath):
+        return open(payload.path, "rb", buffering=0)  # noqa: SIM115 - the caller closes it
+    if isinstance(payload, Inline):
+        return io.BytesIO(payload.data)
+    return payload.open()
+
+
+class ContainerReader(Protocol):
+    """Opens one kind of container and yields its members as occurrences.
+
+    Implementations must never write member content anywhere but into memory, and must
+    enforce the limits they are given, recording a hit as an error rather than raising.
+    """
+
+    kind: str
+
+    def members(
+        self, fileobj: BinaryIO, parent: FileOccurrence, budget: ExpansionBudget
+    ) -> Iterator[WalkEvent]: ...
+
+
+@dataclass
+class ExpansionBudget:
+    """Tracks how much a container has expanded to, to stop decompression bombs early."""
+
+    compressed_size: int
+    max_ratio: float
+    floor_bytes: int
+    max_members: int
+    max_member_bytes: int
+    max_inline_bytes: int
+    expanded: int = 0
+    members: int = 0
+
+    def _cap(self) -> float:
+        return max(float(self.floor_bytes), self.compressed_size * self.max_ratio)
+
+    def allowance(self) -> float:
+        """Bytes the container may still expand by before it is called a bomb."""
+        return max(0.0, self._cap() - self.expanded)
+
+    def describe_bomb(self) -> str:
+        cap = int(self._cap())
+        return (
+            f"decompression bomb suspected: expands beyond {cap:,} bytes "
+            f"from {self.compressed_size:,} (limit {self.max_ratio:g}:1)"
+        )
+
+
+def path_of(payload: Payload | None) -> Path | None:
+    return Path(payload.path) if isinstance(payload, OsPath) else None

@@ -1,0 +1,152 @@
+"""Content type from magic bytes, never from the file name.
+
+A JPEG named ``.txt`` is an image; a text file named ``.jpg`` is ``other``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+MediaType = Literal["image", "video", "other"]
+ArchiveKind = Literal["zip", "tar", "gzip", "bzip2", "xz", "7z"]
+
+SNIFF_BYTES = 4096  # enough for every signature below, including tar's ustar at 257
+
+
+@dataclass(frozen=True, slots=True)
+class ContentType:
+    mime: str
+    media_type: MediaType
+    archive: ArchiveKind | None = None
+
+
+OCTET = ContentType("application/octet-stream", "other")
+
+_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
+_AVIF_BRANDS = {b"avif", b"avis"}
+_QUICKTIME_BRANDS = {b"qt  "}
+_3GP_PREFIXES = (b"3gp", b"3g2", b"3ge", b"3gg")
+
+
+def _iso_bmff(head: bytes) -> ContentType | None:
+    """ISO base media files (MP4, MOV, 3GP, HEIF, AVIF) announce a brand in their ftyp box."""
+    if len(head) < 12 or head[4:8] != b"ftyp":
+        return None
+    box_size = int.from_bytes(head[0:4], "big")
+    major = head[8:12]
+    compatible = {
+        head[i : i + 4] for i in range(16, min(max(box_size, 16), len(head)) - 3, 4)
+    }
+    brands = {major} | compatible
+    # The major brand decides first: an HEIF image may list mp4 brands as compatible, and
+    # iPhone MOV files list qt only as their major brand.
+    if major in _HEIF_BRANDS:
+        return ContentType("image/heic" if major != b"mif1" else "image/heif", "image")
+    if major in _AVIF_BRANDS:
+        return ContentType("image/avif", "image")
+    if major in _QUICKTIME_BRANDS:
+        return ContentType("video/quicktime", "video")
+    if major.startswith(_3GP_PREFIXES):
+        mime = "video/3gpp2" if major.startswith(b"3g2") else "video/3gpp"
+        return ContentType(mime, "video")
+    if brands & _HEIF_BRANDS and not brands & {b"isom", b"mp41", b"mp42", b"avc1"}:
+        return ContentType("image/heif", "image")
+    if major in {b"M4A ", b"M4B ", b"M4P "}:
+        return ContentType("audio/mp4", "other")
+    return ContentType("video/mp4", "video")
+
+
+def _ebml(head: bytes) -> ContentType | None:
+    if not head.startswith(b"\x1a\x45\xdf\xa3"):
+        return None
+    # The DocType element (0x4282) says webm or matroska within the first few dozen bytes.
+    if b"webm" in head[:64]:
+        return ContentType("video/webm", "video")
+    return ContentType("video/x-matroska", "video")
+
+
+def _riff(head: bytes) -> ContentType | None:
+    if not head.startswith(b"RIFF") or len(head) < 12:
+        return None
+    form = head[8:12]
+    if form == b"WEBP":
+        return ContentType("image/webp", "image")
+    if form == b"AVI ":
+        return ContentType("video/x-msvideo", "video")
+    if form == b"WAVE":
+        return ContentType("audio/wav", "other")
+    return ContentType("application/x-riff", "other")
+
+
+_PREFIXES: list[tuple[bytes, ContentType]] = [
+    (b"\xff\xd8\xff", ContentType("image/jpeg", "image")),
+    (b"\x89PNG\r\n\x1a\n", ContentType("image/png", "image")),
+    (b"GIF87a", ContentType("image/gif", "image")),
+    (b"GIF89a", ContentType("image/gif", "image")),
+    (b"II*\x00", ContentType("image/tiff", "image")),
+    (b"MM\x00*", ContentType("image/tiff", "image")),
+    (b"PK\x03\x04", ContentType("application/zip", "other", "zip")),
+    (b"PK\x05\x06", ContentType("application/zip", "other", "zip")),
+    (b"PK\x07\x08", ContentType("application/zip", "other", "zip")),
+    (b"7z\xbc\xaf\x27\x1c", ContentType("application/x-7z-compressed", "other", "7z")),
+    (b"\x1f\x8b", ContentType("application/gzip", "other", "gzip")),
+    (b"BZh", ContentType("application/x-bzip2", "other", "bzip2")),
+    (b"\xfd7zXZ\x00", ContentType("application/x-xz", "other", "xz")),
+    (b"%PDF-", ContentType("application/pdf", "other")),
+    (b"\x00\x00\x01\xba", ContentType("video/mpeg", "video")),
+    (b"\x00\x00\x01\xb3", ContentType("video/mpeg", "video")),
+    (b"FLV\x01", ContentType("video/x-flv", "video")),
+    (b"0&\xb2u\x8ef\xcf\x11", ContentType("video/x-ms-asf", "video")),
+    (b"SQLite format 3\x00", ContentType("application/vnd.sqlite3", "other")),
+    (b"EVF\x09\x0d\x0a\xff\x00", ContentType("application/x-ewf", "other")),
+]
+
+
+def _bmp(head: bytes) -> ContentType | None:
+    # "BM" alone is too weak: require a plausible DIB header size as well.
+    if head.startswith(b"BM") and len(head) >= 18:
+        dib = int.from_bytes(head[14:18], "little")
+        if dib in {12, 40, 52, 56, 64, 108, 124}:
+            return ContentType("image/bmp", "image")
+    return None
+
+
+def _tar(head: bytes) -> ContentType | None:
+    if len(head) >= 262 and head[257:262] == b"ustar":
+        return ContentType("application/x-tar", "other", "tar")
+    return None
+
+
+def _mpeg_ts(head: bytes) -> ContentType | None:
+    if len(head) >= 377 and head[0] == 0x47 and head[188] == 0x47 and head[376] == 0x47:
+        return ContentType("video/mp2t", "video")
+    return None
+
+
+def sniff(head: bytes) -> ContentType:
+    """Type of content whose first bytes (at least ``SNIFF_BYTES`` where available) are ``head``."""
+    if not head:
+        return ContentType("application/x-empty", "other")
+    for prefix, ctype in _PREFIXES:
+        if head.startswith(prefix):
+            return ctype
+    for probe in (_iso_bmff, _ebml, _riff, _bmp, _tar, _mpeg_ts):
+        found = probe(head)
+        if found is not None:
+            return found
+    if _looks_like_text(head):
+        return ContentType("text/plain", "other")
+    return OCTET
+
+
+def _looks_like_text(head: bytes) -> bool:
+    sample = head[:1024]
+    if b"\x00" in sample:
+        return False
+    try:
+        sample.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # A multi-byte character cut at the end of the sample is still text.
+        return exc.start >= len(sample) - 3
+    return True

@@ -1,0 +1,130 @@
+"""Analysis of one content: digests in one read pass, type from magic, and for images the
+decode, EXIF, PDQ and an encrypted thumbnail. Runs inside a worker process; pure of the store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sichter.errors import EvidenceError
+from sichter.evidence.model import Payload, open_payload
+from sichter.evidence.sniff import SNIFF_BYTES, sniff
+from sichter.signals.base import byte_signals, image_signals
+from sichter.signals.image import decode, thumbnail_jpeg
+from sichter.store.crypto import derivative_context, seal
+
+READ_CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class AnalysisSettings:
+    """What a worker needs to analyse content; picklable, sent once to each worker."""
+
+    case_id: int
+    data_key: bytes
+    analysis_px: int = 512
+    thumbnail_px: int = 256
+    max_pixels: int = 200_000_000
+    max_image_bytes: int = 512 * 1024**2
+
+
+@dataclass
+class Digests:
+    size: int
+    hexdigests: dict[str, str]
+    mime: str
+    media_type: str
+
+    @property
+    def sha256(self) -> str:
+        return self.hexdigests["sha256"]
+
+
+@dataclass
+class ContentFacts:
+    """Everything measured about one content; the store persists it as a Content row."""
+
+    digests: Digests
+    width: int | None = None
+    height: int | None = None
+    exif: dict[str, Any] | None = None
+    signals: dict[str, tuple[str, int | None]] = field(default_factory=dict)
+    thumbnail: bytes | None = None  # already encrypted
+    error: str | None = None
+
+
+def read_and_digest(payload: Payload, keep_images_up_to: int) -> tuple[Digests, bytes | None]:
+    """Hash the content in one pass; keep its bytes when it is an image small enough to decode."""
+    accumulators = {name: sig.accumulator() for name, sig in byte_signals().items()}
+    with open_payload(payload) as stream:
+        first = _read_at_least(stream, SNIFF_BYTES)
+        ctype = sniff(first[:SNIFF_BYTES])
+        kept: list[bytes] | None = [] if ctype.media_type == "image" else None
+        size = 0
+        chunk = first
+        while chunk:
+            size += len(chunk)
+            for acc in accumulators.values():
+                acc.update(chunk)
+            if kept is not None and size <= keep_images_up_to:
+                kept.append(chunk)
+            else:
+                kept = None
+            chunk = stream.read(READ_CHUNK)
+    digests = Digests(size, {n: a.hexdigest() for n, a in accumulators.items()}, ctype.mime,
+                      ctype.media_type)
+    return digests, (b"".join(kept) if kept is not None else None)
+
+
+def _read_at_least(stream: Any, n: int) -> bytes:
+    parts: list[bytes] = []
+    total = 0
+    while total < n:
+        chunk = stream.read(READ_CHUNK)
+        if not chunk:
+            break
+        parts.append(chunk)
+        total += len(chunk)
+    return b"".join(parts)
+
+
+def analyse(
+    payload: Payload,
+    settings: AnalysisSettings,
+    is_new: Callable[[Digests], bool] = lambda _: True,
+) -> ContentFacts:
+    """Facts about the content behind ``payload``.
+
+    ``is_new`` is asked once the digests are known: content already analysed elsewhere in the
+    case is not decoded again, and the facts come back with digests only.
+    """
+    try:
+        digests, data = read_and_digest(payload, settings.max_image_bytes)
+    except OSError as exc:
+        raise EvidenceError(f"not readable: {exc.strerror or exc}") from exc
+    facts = ContentFacts(digests)
+    if digests.size == 0:
+        facts.error = "empty file (0 bytes)"
+    if not is_new(digests) or digests.media_type != "image":
+        return facts
+    if data is None:
+        facts.error = (f"image of {digests.size:,} bytes too large to decode "
+                       f"(limit {settings.max_image_bytes:,})")
+        return facts
+    try:
+        decoded = decode(data, settings.analysis_px, settings.max_pixels)
+    except EvidenceError as exc:
+        facts.error = str(exc)
+        return facts
+    facts.width, facts.height, facts.exif = decoded.width, decoded.height, decoded.exif
+    import numpy as np
+
+    rgb = np.asarray(decoded.image)
+    for name, signal in image_signals().items():
+        value = signal.compute(rgb)
+        facts.signals[name] = (value.value, value.quality)
+    thumb = thumbnail_jpeg(decoded, settings.thumbnail_px)
+    facts.thumbnail = seal(settings.data_key, thumb,
+                           derivative_context(settings.case_id, digests.sha256, "thumbnail"))
+    return facts

@@ -1,0 +1,31 @@
+"""The HTML case report. It shows figures and provenance, never an image: a report file sits
+outside the encrypted store, so it must hold no derivative of the evidence."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from sqlalchemy.orm import Session, sessionmaker
+
+from sichter import __version__
+from sichter.report.summary import summarise
+
+
+def _env() -> Environment:
+    env = Environment(loader=PackageLoader("sichter.report", "templates"),
+                      autoescape=select_autoescape(["html"]))
+    env.filters["thousands"] = lambda n: f"{n:,}".replace(",", "\u202f")
+    return env
+
+
+def render_report(sessions: sessionmaker[Session], case_name: str) -> str:
+    summary = summarise(sessions, case_name)
+    return _env().get_template("report.html").render(
+        s=summary, version=__version__, generated=datetime.now(UTC).isoformat(timespec="seconds"))
+
+
+def write_report(sessions: sessionmaker[Session], case_name: str, out: Path) -> Path:
+    out.write_text(render_report(sessions, case_name), encoding="utf-8")
+    return out

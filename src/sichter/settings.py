@@ -1,0 +1,100 @@
+"""One typed settings object, built once at the edge (CLI, web app) and passed down.
+
+Values come from, in rising precedence: defaults, `<home>/sichter.toml`, environment
+variables prefixed ``SICHTER_``, and command-line options.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Limits(BaseModel):
+    """Safety limits applied to every source; hitting one records an error, never stops a batch."""
+
+    max_member_bytes: int = Field(4 * 1024**3, description="largest archive member read")
+    max_inline_bytes: int = Field(
+        256 * 1024**2, description="largest archive member or nested archive held in memory"
+    )
+    max_expansion_ratio: float = Field(
+        200.0, description="uncompressed/compressed bytes of an archive before it counts as a bomb"
+    )
+    expansion_floor_bytes: int = Field(
+        64 * 1024**2, description="expansion below this many bytes is never called a bomb"
+    )
+    max_nesting_depth: int = Field(8, description="archives inside archives")
+    max_members: int = Field(1_000_000, description="members of one archive")
+    max_image_pixels: int = Field(200_000_000, description="pixels an image may declare")
+    per_file_timeout_s: float = Field(120.0, description="wall-clock seconds for one file")
+    worker_memory_bytes: int = Field(6 * 1024**3, description="address-space cap per worker")
+
+
+class Settings(BaseSettings):
+    """Everything Sichter is configured with; recorded with every run."""
+
+    model_config = SettingsConfigDict(env_prefix="SICHTER_", env_nested_delimiter="__")
+
+    home: Path = Path("sichter-data")
+    database_url: str | None = None
+    master_key: str | None = Field(None, description="base64 AES-256 key; else <home>/master.key")
+    user: str | None = None
+    workers: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1))
+    thumbnail_px: int = 256
+    analysis_px: int = 512
+    commit_every: int = 200
+    limits: Limits = Limits()
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'sichter.db').resolve()}"
+
+    @property
+    def effective_user(self) -> str:
+        if self.user:
+            return self.user
+        import getpass
+
+        try:
+            return getpass.getuser()
+        except (KeyError, OSError):
+            return f"uid-{os.getuid()}"
+
+    def recorded(self) -> dict[str, Any]:
+        """What a case log records of these settings: everything but secrets."""
+        data = self.model_dump(mode="json", exclude={"master_key", "database_url"})
+        data["database"] = _redact_url(self.effective_database_url)
+        return data
+
+
+def _redact_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def load_settings(home: Path | None = None, **overrides: Any) -> Settings:
+    """Build the settings: defaults < <home>/sichter.toml < SICHTER_* env < explicit overrides."""
+    env_home = os.environ.get("SICHTER_HOME")
+    resolved_home = home or (Path(env_home) if env_home else Path("sichter-data"))
+    file_values: dict[str, Any] = {}
+    toml_path = resolved_home / "sichter.toml"
+    if toml_path.is_file():
+        with toml_path.open("rb") as f:
+            file_values = tomllib.load(f)
+    env_settings = Settings()
+    merged: dict[str, Any] = {**file_values}
+    for name in Settings.model_fields:
+        env_name = f"SICHTER_{name.upper()}"
+        if env_name in os.environ or any(k.startswith(env_name + "__") for k in os.environ):
+            merged[name] = getattr(env_settings, name)
+    merged.update({k: v for k, v in overrides.items() if v is not None})
+    merged["home"] = resolved_home
+    return Settings.model_validate(merged)

@@ -1,0 +1,1 @@
+"""Signals: what is measured from content — byte digests and perceptual hashes."""

@@ -1,0 +1,129 @@
+"""Decoding images for analysis: JPEGs in draft mode straight to about 512 px, every format
+bounded by a pixel limit so that a decompression bomb is an error, never an outage."""
+
+from __future__ import annotations
+
+import io
+import struct
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from sichter.errors import CorruptData, LimitExceeded, UnsupportedFormat
+from sichter.signals.exif import extract_exif
+
+_HEIF_READY = False
+
+
+def _register_heif() -> None:
+    global _HEIF_READY
+    if not _HEIF_READY:
+        import pillow_heif
+
+        pillow_heif.register_heif_opener()
+        _HEIF_READY = True
+
+
+@dataclass
+class DecodedImage:
+    """Pixels for analysis (long side at most ``analysis_px``) and facts about the original."""
+
+    image: Image.Image  # RGB, as stored (no EXIF rotation), for bit-exact hashing
+    width: int
+    height: int
+    exif: dict[str, Any] | None
+    orientation: int | None
+
+
+def decode(data: bytes, analysis_px: int, max_pixels: int) -> DecodedImage:
+    _register_heif()
+    Image.MAX_IMAGE_PIXELS = None  # our own check below gives the clearer error
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im = Image.open(io.BytesIO(data))
+            width, height = im.size
+            if width <= 0 or height <= 0:
+                raise CorruptData(f"image declares an empty size {width}×{height}")
+            if width * height > max_pixels:
+                raise LimitExceeded(
+                    f"image too large: {width}×{height} px exceeds the limit of "
+                    f"{max_pixels / 1e6:g} MP (decompression bomb?)"
+                )
+            exif, orientation = extract_exif(im)
+            if im.format == "JPEG":
+                scale = _draft_scale(width, height, analysis_px)
+                if scale > 1:
+                    im.draft("RGB", (-(-width // scale), -(-height // scale)))
+            im.seek(0)  # first frame of GIF, first page of TIFF
+            rgb = _to_rgb(im)
+            if max(rgb.size) > analysis_px:
+                rgb.thumbnail((analysis_px, analysis_px), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    except (LimitExceeded, CorruptData):
+        raise
+    except UnidentifiedImageError as exc:
+        raise UnsupportedFormat("not a decodable image (format not recognised)") from exc
+    except Image.DecompressionBombError as exc:
+        raise LimitExceeded(f"image too large (decompression bomb): {exc}") from exc
+    except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError,
+            struct.error, ZeroDivisionError, KeyError) as exc:
+        reason = str(exc) or type(exc).__name__
+        if "truncated" in reason:
+            raise CorruptData(f"truncated image: {reason}") from exc
+        raise CorruptData(f"corrupt image: {reason}") from exc
+    except MemoryError as exc:
+        raise LimitExceeded("image needs more memory than a worker may use") from exc
+    return DecodedImage(rgb, width, height, exif, orientation)
+
+
+def _draft_scale(width: int, height: int, target: int) -> int:
+    """The largest JPEG DCT scale (1/1..1/8) that keeps the long side at least ``target``."""
+    long_side = max(width, height)
+    for scale in (8, 4, 2):
+        if long_side // scale >= target:
+            return scale
+    return 1
+
+
+def _to_rgb(im: Image.Image) -> Image.Image:
+    if im.mode == "RGB":
+        im.load()
+        return im
+    if im.mode in ("RGBA", "LA") or (im.mode == "P" and "transparency" in im.info):
+        # Transparent pixels carry arbitrary colours; composite on white as viewers show them.
+        rgba = im.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    if im.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        return ImageOps.autocontrast(im.convert("F").convert("L")).convert("RGB")
+    return im.convert("RGB")
+
+
+def thumbnail_jpeg(decoded: DecodedImage, size: int, quality: int = 80) -> bytes:
+    """A small JPEG as a viewer shows the photo (EXIF rotation applied); encrypt before storing."""
+    thumb = decoded.image.copy()
+    if decoded.orientation and decoded.orientation != 1:
+        thumb = _apply_orientation(thumb, decoded.orientation)
+    thumb.thumbnail((size, size), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    out = io.BytesIO()
+    thumb.save(out, format="JPEG", quality=quality)
+    return out.getvalue()
+
+
+_ORIENT = {
+    2: (Image.Transpose.FLIP_LEFT_RIGHT,),
+    3: (Image.Transpose.ROTATE_180,),
+    4: (Image.Transpose.FLIP_TOP_BOTTOM,),
+    5: (Image.Transpose.TRANSPOSE,),
+    6: (Image.Transpose.ROTATE_270,),
+    7: (Image.Transpose.TRANSVERSE,),
+    8: (Image.Transpose.ROTATE_90,),
+}
+
+
+def _apply_orientation(im: Image.Image, orientation: int) -> Image.Image:
+    for op in _ORIENT.get(orientation, ()):
+        im = im.transpose(op)
+    return im
