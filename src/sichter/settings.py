@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     thumbnail_px: int = 256
     analysis_px: int = 512
     commit_every: int = 200
+    skip_stages: list[str] = Field(default_factory=list, description="stages not to run")
     limits: Limits = Limits()
 
     @property

@@ -14,6 +14,8 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from sichter.evidence.readonly import open_readonly
+
 
 @dataclass(frozen=True)
 class Fingerprint:
@@ -28,7 +30,7 @@ def fingerprint(source: Path) -> Fingerprint:
     if stat.S_ISDIR(st.st_mode):
         return _folder(source)
     digest = hashlib.sha256()
-    with open(source, "rb", buffering=0) as f:
+    with open_readonly(source) as f:
         while chunk := f.read(4 * 1024 * 1024):
             digest.update(chunk)
     return Fingerprint("file-sha256", digest.hexdigest(), st.st_size, 1)

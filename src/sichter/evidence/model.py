@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from sichter.evidence.locator import Locator
+from sichter.evidence.readonly import open_readonly
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +95,7 @@ WalkEvent = FileOccurrence | ContainerDone
 def open_payload(payload: Payload) -> BinaryIO:
     """Open content for reading; regular files strictly read-only."""
     if isinstance(payload, OsPath):
-        return open(payload.path, "rb", buffering=0)  # noqa: SIM115 - the caller closes it
+        return open_readonly(payload.path)
     if isinstance(payload, Inline):
         return io.BytesIO(payload.data)
     return payload.open()

@@ -27,6 +27,7 @@ from sichter.evidence.model import (
     Timestamps,
     WalkEvent,
 )
+from sichter.evidence.readonly import open_readonly
 from sichter.evidence.sniff import SNIFF_BYTES, sniff
 from sichter.settings import Limits
 
@@ -109,7 +110,7 @@ def _walk_file(path: Path, locator: Locator, source_id: str, limits: Limits,
                                 times=_times(st))
     yield occurrence
     try:
-        with open(path, "rb") as f:
+        with open_readonly(path) as f:
             head = f.read(SNIFF_BYTES)
             kind = sniff(head).archive
             if kind and should_expand(locator):

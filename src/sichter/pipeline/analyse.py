@@ -10,6 +10,7 @@ from typing import Any
 from sichter.errors import EvidenceError
 from sichter.evidence.model import Payload, open_payload
 from sichter.evidence.sniff import SNIFF_BYTES, sniff
+from sichter.pipeline.stages import registry
 from sichter.signals.base import byte_signals, image_signals
 from sichter.signals.image import decode, thumbnail_jpeg
 from sichter.store.crypto import derivative_context, seal
@@ -27,6 +28,7 @@ class AnalysisSettings:
     thumbnail_px: int = 256
     max_pixels: int = 200_000_000
     max_image_bytes: int = 512 * 1024**2
+    skip_stages: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -52,6 +54,7 @@ class ContentFacts:
     signals: dict[str, tuple[str, int | None]] = field(default_factory=dict)
     thumbnail: bytes | None = None  # already encrypted
     error: str | None = None
+    analysis: dict[str, Any] = field(default_factory=dict)  # image/video stage name -> facts
 
 
 def read_and_digest(payload: Payload, keep_images_up_to: int) -> tuple[Digests, bytes | None]:
@@ -106,7 +109,11 @@ def analyse(
     facts = ContentFacts(digests)
     if digests.size == 0:
         facts.error = "empty file (0 bytes)"
-    if not is_new(digests) or digests.media_type != "image":
+    if not is_new(digests):
+        return facts
+    if digests.media_type == "video":
+        _run_video_stages(payload, settings, facts)
+    if digests.media_type != "image":
         return facts
     if data is None:
         facts.error = (f"image of {digests.size:,} bytes too large to decode "
@@ -127,4 +134,22 @@ def analyse(
     thumb = thumbnail_jpeg(decoded, settings.thumbnail_px)
     facts.thumbnail = seal(settings.data_key, thumb,
                            derivative_context(settings.case_id, digests.sha256, "thumbnail"))
+    for name, stage in registry().image.items():
+        if name not in settings.skip_stages:
+            facts.analysis[name] = _guarded(name, lambda st=stage: st(decoded, settings))
     return facts
+
+
+def _run_video_stages(payload: Payload, settings: AnalysisSettings, facts: ContentFacts) -> None:
+    for name, stage in registry().video.items():
+        if name not in settings.skip_stages:
+            facts.analysis[name] = _guarded(name, lambda st=stage: st(lambda: open_payload(payload),
+                                                                      settings))
+
+
+def _guarded(name: str, run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """A stage that cannot handle this content records why; the content's other facts stand."""
+    try:
+        return run()
+    except EvidenceError as exc:
+        return {"error": str(exc)}

@@ -22,6 +22,7 @@ from sichter.evidence.model import ContainerDone, FileOccurrence, Stream
 from sichter.evidence.walk import walk
 from sichter.pipeline.analyse import AnalysisSettings, analyse
 from sichter.pipeline.ledger import Ledger
+from sichter.pipeline.stages import registry
 from sichter.pipeline.workers import Outcome, Task, WorkerPool
 from sichter.settings import Settings
 from sichter.store import cases
@@ -76,6 +77,9 @@ def ingest(settings: Settings, sessions: sessionmaker[Session], case_name: str,
     status = "failed"
     try:
         run.run(sources)
+        for name, stage in registry().post_ingest.items():
+            if name not in settings.skip_stages:
+                stage(settings, sessions, case_id)
         status = "completed"
     except KeyboardInterrupt:
         status = "interrupted"
@@ -118,7 +122,8 @@ class _IngestRun:
                                          analysis_px=settings.analysis_px,
                                          thumbnail_px=settings.thumbnail_px,
                                          max_pixels=settings.limits.max_image_pixels,
-                                         max_image_bytes=settings.limits.max_inline_bytes)
+                                         max_image_bytes=settings.limits.max_inline_bytes,
+                                         skip_stages=frozenset(settings.skip_stages))
         self.progress = Progress()
         self.on_progress = on_progress
         self.state = self.writer.resume_state()

@@ -109,6 +109,7 @@ def _new_content(digests: Digests, facts: ContentFacts | None, error: str | None
         content.width, content.height, content.exif = facts.width, facts.height, facts.exif
         content.error = facts.error or error
         content.thumbnail = facts.thumbnail
+        content.analysis = facts.analysis
         if "pdq" in facts.signals:
             content.pdq, content.pdq_quality = facts.signals["pdq"]
     return content

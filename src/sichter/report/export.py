@@ -13,6 +13,7 @@ from typing import Any, TextIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from sichter.pipeline.stages import ExportFields, registry
 from sichter.store.cases import get_case
 from sichter.store.models import Content, Occurrence
 
@@ -30,8 +31,27 @@ def records(sessions: sessionmaker[Session], case_name: str) -> Iterator[dict[st
                  .where(Occurrence.case_id == case_id)
                  .order_by(Occurrence.source, Occurrence.path)
                  .execution_options(yield_per=2000))
-        for occ, content in s.execute(query):
-            yield _record(occ, content)
+        extras = registry().export
+        batch: list[tuple[Occurrence, Content | None]] = []
+        for row in s.execute(query):
+            batch.append((row[0], row[1]))
+            if len(batch) >= 2000:
+                yield from _enriched(s, case_id, batch, extras)
+                batch = []
+        yield from _enriched(s, case_id, batch, extras)
+
+
+def _enriched(session: Session, case_id: int, batch: list[tuple[Occurrence, Content | None]],
+              extras: dict[str, ExportFields]) -> Iterator[dict[str, Any]]:
+    content_ids = sorted({c.id for _, c in batch if c is not None})
+    added: list[dict[int, dict[str, Any]]] = [fn(session, case_id, content_ids)
+                                              for fn in extras.values()] if content_ids else []
+    for occ, content in batch:
+        record = _record(occ, content)
+        if content is not None:
+            for fields in added:
+                record.update(fields.get(content.id, {}))
+        yield record
 
 
 def _record(occ: Occurrence, content: Content | None) -> dict[str, Any]:
