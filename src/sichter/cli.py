@@ -199,5 +199,8 @@ def demo_generate(
     run(go)
 
 
+# --- command groups of later stages: one line each, modules keep heavy imports lazy ---
+
+
 if __name__ == "__main__":
     app()

@@ -55,6 +55,7 @@ class ContentFacts:
     thumbnail: bytes | None = None  # already encrypted
     error: str | None = None
     analysis: dict[str, Any] = field(default_factory=dict)  # image/video stage name -> facts
+    derivatives: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # kind -> (mime, sealed)
 
 
 def read_and_digest(payload: Payload, keep_images_up_to: int) -> tuple[Digests, bytes | None]:
@@ -136,15 +137,24 @@ def analyse(
                            derivative_context(settings.case_id, digests.sha256, "thumbnail"))
     for name, stage in registry().image.items():
         if name not in settings.skip_stages:
-            facts.analysis[name] = _guarded(name, lambda st=stage: st(decoded, settings))
+            _keep(facts, settings, name, _guarded(name, lambda st=stage: st(decoded, settings)))
     return facts
 
 
 def _run_video_stages(payload: Payload, settings: AnalysisSettings, facts: ContentFacts) -> None:
     for name, stage in registry().video.items():
         if name not in settings.skip_stages:
-            facts.analysis[name] = _guarded(name, lambda st=stage: st(lambda: open_payload(payload),
-                                                                      settings))
+            result = _guarded(name, lambda st=stage: st(lambda: open_payload(payload), settings))
+            _keep(facts, settings, name, result)
+
+
+def _keep(facts: ContentFacts, settings: AnalysisSettings, name: str, result: dict[str, Any]) -> None:
+    """Store a stage's facts; binary derivatives it returns under ``_derivatives`` as
+    {kind: (mime, bytes)} are encrypted here, before they leave the worker."""
+    for kind, (mime, data) in result.pop("_derivatives", {}).items():
+        context = derivative_context(settings.case_id, facts.digests.sha256, kind)
+        facts.derivatives[kind] = (mime, seal(settings.data_key, data, context))
+    facts.analysis[name] = result
 
 
 def _guarded(name: str, run: Callable[[], dict[str, Any]]) -> dict[str, Any]:

@@ -110,6 +110,7 @@ def _new_content(digests: Digests, facts: ContentFacts | None, error: str | None
         content.error = facts.error or error
         content.thumbnail = facts.thumbnail
         content.analysis = facts.analysis
+        content.derivatives = facts.derivatives
         if "pdq" in facts.signals:
             content.pdq, content.pdq_quality = facts.signals["pdq"]
     return content

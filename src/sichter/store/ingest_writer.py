@@ -39,6 +39,7 @@ class NewContent:
     error: str | None = None
     thumbnail: bytes | None = None  # encrypted
     analysis: dict[str, Any] | None = None
+    derivatives: dict[str, tuple[str, bytes]] | None = None  # kind -> (mime, encrypted bytes)
 
 
 @dataclass
@@ -101,6 +102,9 @@ class IngestWriter:
                 if c.thumbnail is not None:
                     s.add(Derivative(case_id=self._case_id, content_id=row.id, kind="thumbnail",
                                      mime="image/jpeg", data=c.thumbnail))
+                for kind, (mime, data) in (c.derivatives or {}).items():
+                    s.add(Derivative(case_id=self._case_id, content_id=row.id, kind=kind,
+                                     mime=mime, data=data))
             s.add_all(
                 Occurrence(case_id=self._case_id, ingest_id=self._ingest_id,
                            content_id=content_ids[o.sha256] if o.sha256 else None,
