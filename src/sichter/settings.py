@@ -14,6 +14,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from sichter.triage.config import TriageSettings
+
 
 class Limits(BaseModel):
     """Safety limits applied to every source; hitting one records an error, never stops a batch."""
@@ -50,6 +52,7 @@ class Settings(BaseSettings):
     commit_every: int = 200
     skip_stages: list[str] = Field(default_factory=list, description="stages not to run")
     limits: Limits = Limits()
+    triage: TriageSettings = TriageSettings()
 
     @property
     def effective_database_url(self) -> str:

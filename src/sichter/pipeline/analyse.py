@@ -29,6 +29,8 @@ class AnalysisSettings:
     max_pixels: int = 200_000_000
     max_image_bytes: int = 512 * 1024**2
     skip_stages: frozenset[str] = frozenset()
+    # The run's recorded Settings (no secrets), so that a stage reads its own section.
+    options: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

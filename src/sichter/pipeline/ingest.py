@@ -123,7 +123,8 @@ class _IngestRun:
                                          thumbnail_px=settings.thumbnail_px,
                                          max_pixels=settings.limits.max_image_pixels,
                                          max_image_bytes=settings.limits.max_inline_bytes,
-                                         skip_stages=frozenset(settings.skip_stages))
+                                         skip_stages=frozenset(settings.skip_stages),
+                                         options=settings.recorded())
         self.progress = Progress()
         self.on_progress = on_progress
         self.state = self.writer.resume_state()
