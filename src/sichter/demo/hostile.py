@@ -27,8 +27,10 @@ def png_bomb(width: int = 40000, height: int = 40000) -> bytes:
 def zip_bomb(uncompressed_bytes: int = 300 * 1024**2, name: str = "zeros.bin") -> bytes:
     """A zip of one member of zeros: ~300 KB that expands to ``uncompressed_bytes``."""
     buf = io.BytesIO()
+    info = zipfile.ZipInfo(name)
+    info.compress_type = zipfile.ZIP_DEFLATED
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf, \
-            zf.open(zipfile.ZipInfo(name), "w", force_zip64=True) as member:
+            zf.open(info, "w", force_zip64=True) as member:
         block = b"\x00" * (1024 * 1024)
         for _ in range(uncompressed_bytes // len(block)):
             member.write(block)
