@@ -1,0 +1,1 @@
+"""Hash sets: reading known-material files (VICS, NSRL, hash lists, PDQ lists) into the store."""
