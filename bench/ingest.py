@@ -27,6 +27,8 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
+import contextlib
+
 from sichter.demo.photos import SAMPLES, encode, large_photo  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -64,10 +66,8 @@ class PeakRss:
         while not self._stop.is_set():
             total = 0
             for p in [me, *me.children(recursive=True)]:
-                try:
+                with contextlib.suppress(psutil.Error):
                     total += p.memory_info().rss
-                except psutil.Error:
-                    pass
             self.peak = max(self.peak, total)
             time.sleep(0.1)
 
@@ -145,7 +145,7 @@ def main() -> None:
           f"peak RSS {mem.peak / 1e6:,.0f} MB  ({t_sichter:.1f} s)")
     print(f"naive loop     : {len(files) / t_naive:7.1f} files/s  {total_mb / t_naive:7.1f} MB/s  "
           f"peak RSS {naive_mem.peak / 1e6:,.0f} MB  ({t_naive:.1f} s"
-          f"{', extrapolated from %d files' % len(sample) if args.naive_sample else ''})")
+          f"{f', extrapolated from {len(sample)} files' if args.naive_sample else ''})")
     print(f"ratio          : {t_naive / t_sichter:.2f}x")
 
 

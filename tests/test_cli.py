@@ -59,7 +59,7 @@ def test_case_create_list_ingest_export_report(cli: tuple[CliRunner, list[str]],
     assert out.exit_code == 0
     rows = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
     assert len(rows) == 2
-    assert all(CONTRACT <= set(r) for r in rows)
+    assert all(set(r) >= CONTRACT for r in rows)
     photo = next(r for r in rows if r["path"] == "ev/IMG_0001.jpg")
     assert photo["source"] == str(evidence.resolve())
     assert photo["exif"]["make"] == "DemoCam" and photo["exif"]["model"] == "Model 7"

@@ -18,7 +18,8 @@ from sichter.evidence.walk import walk
 from sichter.settings import Limits
 
 
-def _members(path: Path, limits: Limits | None = None) -> tuple[dict[str, FileOccurrence], list[ContainerDone]]:
+def _members(path: Path, limits: Limits | None = None
+             ) -> tuple[dict[str, FileOccurrence], list[ContainerDone]]:
     occurrences: dict[str, FileOccurrence] = {}
     done: list[ContainerDone] = []
     for event in walk(path, limits or Limits()):

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from sqlalchemy.orm import Session, sessionmaker
 
 from sichter.demo.photos import encode, sample
 from sichter.pipeline.ingest import ingest

@@ -41,7 +41,7 @@ def generate(target: Path) -> int:
     # A JPEG that pretends to be text, and text that pretends to be a JPEG.
     put("phone/Documents/notes.txt", encode(sample("chelsea"), "JPEG"))
     put("phone/Documents/shopping.jpg", b"milk, bread, coffee\n")
-    put("phone/Documents/readme.md", "# Holiday\nPhotos from the trip.\n".encode())
+    put("phone/Documents/readme.md", b"# Holiday\nPhotos from the trip.\n")
     # Broken files.
     put("phone/broken/truncated.jpg", hostile.truncated(encode(sample("rocket"), "JPEG")))
     put("phone/broken/empty.jpg", b"")
@@ -51,7 +51,8 @@ def generate(target: Path) -> int:
                  for i, n in enumerate(["astronaut", "coffee", "grass"], 1)}
                 | {"chat/messages.txt": b"see you tomorrow\n"})
     put("exports/whatsapp-export.zip", chat)
-    put("exports/nested.zip", _zip({"inner/inner.zip": chat, "inner/cat.png": encode(sample("chelsea"), "PNG")}))
+    put("exports/nested.zip", _zip({"inner/inner.zip": chat,
+                                    "inner/cat.png": encode(sample("chelsea"), "PNG")}))
     put("exports/backup.tar.gz", _tar_gz({"backup/DCIM/rocket.jpg": encode(sample("rocket"), "JPEG"),
                                           "backup/DCIM/moon.webp": encode(sample("moon"), "WEBP")}))
     put("exports/photos.7z", _7z({"album/camera.jpg": encode(sample("camera"), "JPEG"),

@@ -15,9 +15,8 @@ SAMPLES = ["astronaut", "camera", "coffee", "chelsea", "rocket", "motorcycle_lef
 
 
 def sample(name: str) -> Image.Image:
-    from skimage import io as skio
-
     import skimage
+    from skimage import io as skio
 
     path = f"{skimage.__path__[0]}/data/{_FILES.get(name, name + '.png')}"
     arr = skio.imread(path)

@@ -7,6 +7,7 @@ segfault, the memory cap) is replaced, and in both cases only that one file gets
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import os
 import resource
@@ -40,17 +41,16 @@ class Outcome:
 def _worker_main(conn: Connection, settings: AnalysisSettings, memory_cap: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
     if memory_cap > 0:
-        try:
+        # Where the platform refuses the cap, the pixel limit still bounds decoding.
+        with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(resource.RLIMIT_AS, (memory_cap, memory_cap))
-        except (ValueError, OSError):
-            pass  # the platform refuses the cap; the pixel limit still bounds decoding
     while True:
         message = conn.recv()
         if message is None:
             return
         key, payload = message
 
-        def is_new(digests: Digests) -> bool:
+        def is_new(digests: Digests, key: Any = key) -> bool:
             conn.send(("digests", key, digests))
             answer: bool = conn.recv()
             return answer
