@@ -7,12 +7,22 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from sichter.triage.priority import DEFAULT_TIERS, PriorityPolicy
+
 
 class TriageSettings(BaseModel):
     """What the models run with and how their scores become a priority."""
 
     explicit_threshold: float = Field(
         0.5, ge=0.0, le=1.0, description="explicit score at or above which an image counts as explicit")
+    suggestive_threshold: float = Field(
+        0.25, ge=0.0, le=1.0, description="explicit score at or above which a non-explicit "
+                                          "photo of a minor is suggested as age difficult")
+    priority_spread: int = Field(9, ge=0, le=20, description="points the explicit score adds "
+                                                              "within a priority tier")
+    priority_tiers: dict[str, int] = Field(
+        default_factory=lambda: dict(DEFAULT_TIERS),
+        description="base priority of each tier (see sichter.triage.priority)")
     face_min_score: float = Field(
         0.3, ge=0.0, le=1.0, description="detector score a face box needs to go to the age stage")
     age_margin: float = Field(
@@ -30,3 +40,17 @@ class TriageSettings(BaseModel):
     plugin_dir: Path | None = Field(
         None, description="directory of agency ONNX classifiers, one sub-directory with a "
                           "manifest.json each")
+
+    def policy(self) -> PriorityPolicy:
+        """The priority policy these settings describe (unknown tiers keep their defaults)."""
+        return PriorityPolicy(self.explicit_threshold, self.suggestive_threshold,
+                              self.priority_spread, {**DEFAULT_TIERS, **self.priority_tiers})
+
+    def recorded(self) -> dict[str, object]:
+        """What a triage row records as its thresholds."""
+        from sichter.triage.explicit import EXPLICIT_WEIGHTS
+
+        return {**self.policy().record(), "age_margin": self.age_margin,
+                "age_interval": self.age_interval, "face_min_score": self.face_min_score,
+                "face_detector": self.face_detector, "skip_known": self.skip_known,
+                "explicit_weights": EXPLICIT_WEIGHTS}

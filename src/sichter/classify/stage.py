@@ -1,0 +1,129 @@
+"""The ``ai`` image stage: explicitness, faces with age bands and embeddings, plug-ins.
+
+``score_image`` is the one entry point (the video stage calls it per frame). It runs in the
+worker; models load once per process. Face embeddings are biometric derivatives: the image
+stage returns them under ``_derivatives`` (kind ``face-embeddings``, little-endian float32,
+128 per face in the order of ``faces``), so they are sealed with the case key in the worker
+and stored only encrypted in the ``derivative`` table.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PIL import Image
+
+from sichter.triage.age import youngest_band
+from sichter.triage.config import TriageSettings
+from sichter.triage.explicit import explicit_score
+
+if TYPE_CHECKING:
+    from sichter.pipeline.analyse import AnalysisSettings
+    from sichter.signals.image import DecodedImage
+
+STAGE = "ai"
+EMBEDDINGS_KIND = "face-embeddings"
+EMBEDDINGS_MIME = "application/x-sichter-face-embeddings+float32"
+
+
+def triage_settings(settings: AnalysisSettings) -> TriageSettings:
+    """The triage section of the run's settings (defaults when the run recorded none)."""
+    options = getattr(settings, "options", None) or {}
+    return TriageSettings.model_validate(options.get("triage", {}))
+
+
+def score_image(image: Image.Image, settings: AnalysisSettings, *,
+                keep_embeddings: bool = False) -> dict[str, Any]:
+    """Scores of one RGB image (long side ≤ 512 px is plenty).
+
+    Returns ``explicit`` (0–1, see sichter.triage.explicit), ``classes`` (per-class maximum
+    detector score), ``detections`` (class, score, box as fractions [x, y, w, h]), ``faces``
+    ([{box, score, source, age, age_low, age_high, age_band}]), ``face_count``,
+    ``youngest_band`` (under14 / 14to17 / adult / uncertain / none), ``plugins`` and
+    ``models`` ({name: version}). With ``keep_embeddings`` the face embeddings come back under
+    ``_derivatives`` for the pipeline to seal; otherwise they are not computed.
+    """
+    from sichter.classify import faces as face_mod
+    from sichter.classify import nudenet_onnx, plugins
+
+    config = triage_settings(settings)
+    image = image.convert("RGB") if image.mode != "RGB" else image
+    models = {nudenet_onnx.NAME: nudenet_onnx.info().version}
+    detections = nudenet_onnx.detect(image)
+    classes = nudenet_onnx.class_maxima(detections)
+    explicit = explicit_score(classes)
+    boxes: list[tuple[tuple[float, float, float, float], float, str]] = []
+    if config.face_detector in ("nudenet", "both"):
+        boxes += [(d.box, d.score, "nudenet") for d in detections
+                  if d.label in nudenet_onnx.FACE_CLASSES and d.score >= config.face_min_score]
+    if config.face_detector in ("dlib", "both"):
+        found = face_mod.dlib_faces(image)
+        boxes += [(b, s, "dlib") for b, s in found if not any(_iou(b, o[0]) > 0.3 for o in boxes)]
+        models["dlib_hog"] = _versions()["dlib_hog"]
+    want_embeddings = keep_embeddings and config.embeddings
+    faces = face_mod.analyse_faces(image, boxes, config.age_margin, config.age_interval,
+                                   want_embeddings)
+    if faces:
+        models["age"] = _versions()["age"]
+        models["landmarks5"] = _versions()["landmarks5"]
+    result: dict[str, Any] = {
+        "explicit": explicit,
+        "classes": classes,
+        "detections": [d.record() for d in detections],
+        "faces": [f.record() for f in faces],
+        "face_count": len(faces),
+        "youngest_band": youngest_band(f.age_band for f in faces),
+        "plugins": {},
+        "models": models,
+    }
+    for plugin in plugins.load_plugins(str(config.plugin_dir) if config.plugin_dir else None):
+        out = plugins.classify(plugin, image)
+        result["plugins"][plugin.info.name] = out
+        models[plugin.info.name] = plugin.info.version
+        if "explicit" in out["scores"]:
+            result["explicit"] = max(result["explicit"], out["scores"]["explicit"])
+    if want_embeddings and faces:
+        import numpy as np
+
+        vectors = [f.embedding for f in faces if f.embedding is not None]
+        models["face_embedding"] = _versions()["face_embedding"]
+        result["embeddings"] = {"kind": EMBEDDINGS_KIND, "count": len(vectors), "dimensions": 128}
+        blob = np.stack(vectors).astype("<f4").tobytes()
+        result["_derivatives"] = {EMBEDDINGS_KIND: (EMBEDDINGS_MIME, blob)}
+    return result
+
+
+def _versions() -> dict[str, str]:
+    from sichter.classify import faces as face_mod
+
+    global _VERSIONS
+    if _VERSIONS is None:
+        _VERSIONS = {i.name: i.version for i in face_mod.infos()}
+    return _VERSIONS
+
+
+_VERSIONS: dict[str, str] | None = None
+
+
+def _iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    ax2, ay2, bx2, by2 = a[0] + a[2], a[1] + a[3], b[0] + b[2], b[1] + b[3]
+    iw = max(0.0, min(ax2, bx2) - max(a[0], b[0]))
+    ih = max(0.0, min(ay2, by2) - max(a[1], b[1]))
+    inter = iw * ih
+    union = a[2] * a[3] + b[2] * b[3] - inter
+    return inter / union if union > 0 else 0.0
+
+
+def image_stage(decoded: DecodedImage, settings: AnalysisSettings) -> dict[str, Any]:
+    """The registered ``ai`` stage: score_image on the analysis image, embeddings kept."""
+    from sichter.classify.models import ModelUnavailable
+
+    try:
+        return score_image(decoded.image, settings, keep_embeddings=True)
+    except ModelUnavailable as exc:
+        # A broken model installation or plug-in: every image says why; the ingest goes on.
+        return {"error": f"AI models unavailable: {exc}"}
+    except (RuntimeError, ValueError) as exc:
+        # dlib and onnxruntime report failures on odd inputs this way; one image's scores
+        # are lost, never the batch.
+        return {"error": f"AI scoring failed: {exc}"}

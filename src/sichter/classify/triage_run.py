@@ -1,0 +1,187 @@
+"""Computing and storing triage judgments (main process): after ingest, and on ``rescore``.
+
+Reads the measured facts (``Content.analysis["ai"]`` for photos, ``["video"]`` for videos) and
+the known-material status, applies the pure ``sichter.triage.priority.prioritise`` with the
+configured thresholds, and replaces the content's ``triage`` row, recording the models,
+thresholds, user and time. Models are never re-run here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from sichter.settings import Settings
+from sichter.store import cases
+from sichter.store.ai_models import AIModel, Triage
+from sichter.store.models import Case, Content
+from sichter.triage.age import age_band, youngest_band
+from sichter.triage.config import TriageSettings
+from sichter.triage.priority import FaceScore, Known, Scores, prioritise
+
+SCORE_STAGES = ("ai", "video")
+_CHUNK = 1000
+
+
+@dataclass
+class TriageSummary:
+    contents: int = 0
+    tiers: dict[str, int] = field(default_factory=dict)
+    thresholds: dict[str, Any] = field(default_factory=dict)
+
+
+def scores_of(analysis: dict[str, Any] | None, config: TriageSettings) -> Scores | None:
+    """The measured scores of a content (None when no model scored it); face bands are
+    recomputed with the configured margin, so a changed margin takes effect on rescore."""
+    for stage in SCORE_STAGES:
+        facts = (analysis or {}).get(stage)
+        if isinstance(facts, dict) and facts.get("explicit") is not None:
+            break
+    else:
+        return None
+    faces = [FaceScore(f["age"], f["age_low"], f["age_high"],
+                       age_band(f["age_low"], f["age_high"], config.age_margin), f.get("box", ()))
+             for f in facts.get("faces", [])]
+    band = (youngest_band(f.age_band for f in faces) if faces
+            else facts.get("youngest_band") or "none")
+    return Scores(float(facts["explicit"]), facts.get("classes", {}), faces, band)
+
+
+def _known_statuses(session: Session, case_id: int, ids: list[int]) -> dict[int, Known]:
+    try:
+        from sichter.matching.service import known_status
+    except ImportError:  # matching not installed in this build: everything is unknown
+        return {}
+    return {cid: Known(k.status, k.category, k.scheme, k.hashset)
+            for cid, k in known_status(session, case_id, ids).items()}
+
+
+def _chunks(session: Session, case_id: int) -> Iterator[list[Content]]:
+    last = 0
+    while True:
+        rows = list(session.scalars(select(Content).where(Content.case_id == case_id,
+                                                          Content.id > last)
+                                    .order_by(Content.id).limit(_CHUNK)))
+        if not rows:
+            return
+        yield rows
+        last = rows[-1].id
+
+
+def compute_triage(settings: Settings, sessions: sessionmaker[Session], case_id: int,
+                   action: str = "triage") -> TriageSummary:
+    """(Re)compute the triage row of every content of the case; logged as ``action``."""
+    config = settings.triage
+    policy = config.policy()
+    thresholds = config.recorded()
+    user = settings.effective_user
+    summary = TriageSummary(thresholds=thresholds)
+    used: dict[str, str] = {}
+    with sessions.begin() as s:
+        scheme = s.scalar(select(Case.scheme).where(Case.id == case_id)) or "vics-us"
+        for contents in _chunks(s, case_id):
+            ids = [c.id for c in contents]
+            known = _known_statuses(s, case_id, ids)
+            existing = {t.content_id: t for t in s.scalars(
+                select(Triage).where(Triage.content_id.in_(ids)))}
+            now = cases.now()
+            for content in contents:
+                scores = scores_of(content.analysis, config)
+                status = known.get(content.id, Known("error" if content.error else "unknown"))
+                if not config.skip_known and status.status in ("known", "known_good"):
+                    status = Known("unknown")
+                judgment = prioritise(scores, status, scheme, policy)
+                models = _models_of(content.analysis)
+                used.update(models)
+                row = existing.get(content.id) or Triage(content_id=content.id, case_id=case_id)
+                row.priority = judgment.priority
+                row.suggested_category = judgment.suggested_category
+                row.youngest_band = scores.youngest_band if scores else "none"
+                row.explicit = scores.explicit if scores else None
+                row.known_status = status.status
+                row.reasons = judgment.reasons
+                row.models = models
+                row.thresholds = thresholds
+                row.computed_at, row.computed_by = now, user
+                if content.id not in existing:
+                    s.add(row)
+                summary.contents += 1
+                summary.tiers[judgment.tier] = summary.tiers.get(judgment.tier, 0) + 1
+            s.flush()
+        register_models(s, used)
+        cases.log(s, case_id, user, action, {"contents": summary.contents,
+                                             "tiers": summary.tiers, "thresholds": thresholds,
+                                             "models": used})
+    return summary
+
+
+def _models_of(analysis: dict[str, Any] | None) -> dict[str, str]:
+    models: dict[str, str] = {}
+    for stage in SCORE_STAGES:
+        facts = (analysis or {}).get(stage)
+        if isinstance(facts, dict):
+            models.update(facts.get("models", {}))
+    return models
+
+
+def register_models(session: Session, used: dict[str, str]) -> None:
+    """Record every (name, version) that produced a score, with its file hash and settings."""
+    if not used:
+        return
+    from sichter.classify.models import ModelUnavailable, builtin_models
+
+    try:
+        known = {(i.name, i.version): i for i in builtin_models().values()}
+    except ModelUnavailable:
+        known = {}
+    have = {(m.name, m.version) for m in session.scalars(
+        select(AIModel).where(AIModel.name.in_(list(used))))}
+    for name, version in sorted(used.items()):
+        if (name, version) in have:
+            continue
+        info = known.get((name, version))
+        session.add(AIModel(name=name, version=version,
+                            sha256=info.sha256 if info else version.rpartition("#")[2],
+                            settings=info.settings if info else {}, first_used_at=cases.now()))
+    session.flush()
+
+
+def post_ingest(settings: Settings, sessions: sessionmaker[Session], case_id: int) -> None:
+    compute_triage(settings, sessions, case_id, "triage")
+
+
+def export_fields(session: Session, case_id: int, content_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """``scores`` {explicit, classes, faces, youngest_band, models[, frames]}, ``priority``,
+    ``suggested_category`` and ``reasons`` of each content."""
+    out: dict[int, dict[str, Any]] = {}
+    rows = session.execute(select(Content.id, Content.analysis, Triage)
+                           .outerjoin(Triage, Triage.content_id == Content.id)
+                           .where(Content.case_id == case_id, Content.id.in_(content_ids)))
+    for cid, analysis, triage in rows:
+        fields: dict[str, Any] = {}
+        for stage in SCORE_STAGES:
+            facts = (analysis or {}).get(stage)
+            if isinstance(facts, dict) and "explicit" in facts:
+                scores = {"explicit": facts.get("explicit"), "classes": facts.get("classes", {}),
+                          "faces": [{k: f.get(k) for k in ("box", "age", "age_low", "age_high",
+                                                           "age_band")}
+                                    for f in facts.get("faces", [])],
+                          "youngest_band": facts.get("youngest_band"),
+                          "models": facts.get("models", {})}
+                if "frames" in facts:
+                    scores["frames"] = [{k: f.get(k) for k in ("t", "explicit", "youngest_band")}
+                                        for f in facts["frames"]]
+                if facts.get("plugins"):
+                    scores["plugins"] = {n: p.get("scores", {}) for n, p in facts["plugins"].items()}
+                fields["scores"] = scores
+                break
+        if triage is not None:
+            fields.update(priority=triage.priority, suggested_category=triage.suggested_category,
+                          reasons=triage.reasons)
+        if fields:
+            out[cid] = fields
+    return out
