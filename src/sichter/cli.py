@@ -200,6 +200,7 @@ def demo_generate(
 
 
 # --- command groups of later stages: one line each, modules keep heavy imports lazy ---
+from sichter.cli_ai import register as _register_ai; _register_ai(app)  # noqa: E402,E702,I001
 
 
 if __name__ == "__main__":

@@ -1,0 +1,89 @@
+"""Commands of AI triage: ``rescore``, ``evaluate`` and ``models``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sichter.cli import Context, console, run
+
+
+def rescore_cmd(
+    ctx: typer.Context,
+    case: Annotated[str, typer.Argument(help="case name")],
+    explicit_threshold: Annotated[float | None, typer.Option(
+        help="explicit score that counts as explicit [default: from settings]")] = None,
+    age_margin: Annotated[float | None, typer.Option(
+        help="years added to each side of an age interval [default: from settings]")] = None,
+) -> None:
+    """Recompute priorities and suggested categories from stored scores (models do not run)."""
+    obj: Context = ctx.obj
+
+    def go() -> None:
+        from sichter.classify.triage_run import compute_triage
+        from sichter.store.cases import get_case
+
+        settings = obj.settings()
+        changes = {k: v for k, v in {"explicit_threshold": explicit_threshold,
+                                      "age_margin": age_margin}.items() if v is not None}
+        if changes:
+            settings = settings.model_copy(update={
+                "triage": settings.triage.model_copy(update=changes)})
+        sessions = obj.sessions(settings)
+        with sessions() as s:
+            case_id = get_case(s, case).id
+        summary = compute_triage(settings, sessions, case_id, "rescore")
+        console.print(f"rescored {summary.contents} contents of {case}: "
+                      + ", ".join(f"{k} {v}" for k, v in sorted(summary.tiers.items())))
+
+    run(go)
+
+
+def evaluate_cmd(
+    ctx: typer.Context,
+    case: Annotated[str, typer.Argument(help="case name")],
+    labels: Annotated[Path, typer.Option("--labels", help="CSV: sha256,explicit,age,category")],
+    threshold: Annotated[float | None, typer.Option(
+        help="explicit threshold [default: from settings]")] = None,
+) -> None:
+    """Accuracy on your own labelled data: ROC-AUC, precision/recall, age MAE, bands, effort."""
+    obj: Context = ctx.obj
+
+    def go() -> None:
+        from sichter.classify.evaluation import evaluate_case
+
+        settings = obj.settings()
+        report = evaluate_case(obj.sessions(settings), case, labels,
+                               settings.triage.explicit_threshold if threshold is None
+                               else threshold)
+        typer.echo(json.dumps(report, indent=2))
+
+    run(go)
+
+
+def models_cmd(ctx: typer.Context) -> None:
+    """The bundled and plug-in models: name, version, SHA-256."""
+    obj: Context = ctx.obj
+
+    def go() -> None:
+        from sichter.classify.models import builtin_models
+        from sichter.classify.plugins import load_plugins
+
+        settings = obj.settings()
+        infos = list(builtin_models().values())
+        plugin_dir = settings.triage.plugin_dir
+        infos += [p.info for p in load_plugins(str(plugin_dir) if plugin_dir else None)]
+        for i in infos:
+            typer.echo(f"{i.name}\t{i.version}\t{i.sha256}")
+
+    run(go)
+
+
+def register(app: typer.Typer) -> None:
+    """Adds ``rescore``, ``evaluate`` and ``models`` to the main command line."""
+    app.command("rescore")(rescore_cmd)
+    app.command("evaluate")(evaluate_cmd)
+    app.command("models")(models_cmd)
