@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 STAGE_MODULES: list[str] = [
     # Later issues append their stage modules here, e.g. "sichter.matching.stage".
+    "sichter.classify.video",
     "sichter.classify.register",
 ]
 
