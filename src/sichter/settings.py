@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from sichter.classify.video_config import VideoSettings
 from sichter.triage.config import TriageSettings
 
 
@@ -53,6 +54,7 @@ class Settings(BaseSettings):
     skip_stages: list[str] = Field(default_factory=list, description="stages not to run")
     limits: Limits = Limits()
     triage: TriageSettings = TriageSettings()
+    video: VideoSettings = VideoSettings()
 
     @property
     def effective_database_url(self) -> str:

@@ -140,10 +140,17 @@ def video_evidence(tmp_path: Path) -> Path:
 @pytest.mark.slow
 def test_ingest_scores_videos_seals_sheets_and_survives_a_broken_one(
         settings: Settings, store: sessionmaker[Session], video_evidence: Path) -> None:
-    ingest(settings, store, "v1", [video_evidence])
+    configured = settings.model_copy(update={"video": VideoSettings(sample_seconds=2.0)})
+    ingest(configured, store, "v1", [video_evidence])
     rows = {r["path"].split("/")[-1]: r for r in records(store, "v1")}
     assert set(rows) == {"clip.mp4", "clip.webm", "broken.mp4", "photo.jpg"}
     assert rows["photo.jpg"]["media_type"] == "image" and rows["photo.jpg"]["width"] == 451
+    assert (rows["clip.webm"]["width"], rows["clip.webm"]["height"]) == (160, 120)
+    assert "video: video cannot be opened" in rows["broken.mp4"]["error"]
+    assert rows["clip.mp4"]["error"] is None
+    exported = rows["clip.mp4"]["scores"]["frames"]
+    assert [f["t"] for f in exported] == [0.0, 2.0, 3.0, 5.0]
+    assert set(exported[0]) == {"t", "explicit", "youngest_band"}
     with store() as s:
         by_sha = {c.sha256: c for c in s.scalars(select(Content))}
         broken = by_sha[rows["broken.mp4"]["sha256"]].analysis["video"]
@@ -151,7 +158,8 @@ def test_ingest_scores_videos_seals_sheets_and_survives_a_broken_one(
         for name in ("clip.mp4", "clip.webm"):
             content = by_sha[rows[name]["sha256"]]
             facts = content.analysis["video"]
-            assert [f["t"] for f in facts["frames"]][:1] == [0.0] and facts["explicit"] is not None
+            assert [f["t"] for f in facts["frames"]] == [0.0, 2.0, 3.0, 5.0]
+            assert facts["explicit"] is not None and facts["models"]  # the real photo scorer
             assert facts["explicit"] < 0.5  # benign photos
             assert len(facts["vpdq"]) == 6
             sheet = s.scalars(select(Derivative).where(Derivative.content_id == content.id,

@@ -148,6 +148,16 @@ def _run_video_stages(payload: Payload, settings: AnalysisSettings, facts: Conte
         if name not in settings.skip_stages:
             result = _guarded(name, lambda st=stage: st(lambda: open_payload(payload), settings))
             _keep(facts, settings, name, result)
+            _adopt_video_facts(facts, result)
+
+
+def _adopt_video_facts(facts: ContentFacts, result: dict[str, Any]) -> None:
+    """A video stage's frame size becomes the content's size, and its error the content's
+    error (so exports show why a video could not be read)."""
+    if isinstance(result.get("width"), int) and isinstance(result.get("height"), int):
+        facts.width, facts.height = result["width"], result["height"]
+    if result.get("error") and facts.error is None:
+        facts.error = f"video: {result['error']}"
 
 
 def _keep(facts: ContentFacts, settings: AnalysisSettings, name: str, result: dict[str, Any]) -> None:
