@@ -1,0 +1,96 @@
+"""score_image on benign photos: people are found as adults, textures have no person and
+a low explicit score, people rank above textures. The detector matches NudeNet's own."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from sichter.classify.stage import score_image
+from sichter.demo.photos import sample
+from sichter.pipeline.analyse import AnalysisSettings
+from sichter.triage.priority import FaceScore, Known, Scores, prioritise
+
+SETTINGS = AnalysisSettings(case_id=1, data_key=b"\0" * 32)
+TEXTURES = ["brick", "grass", "gravel", "moon", "coins", "rocket"]
+
+
+def analysis_image(name: str) -> Image.Image:
+    im = sample(name)
+    im.thumbnail((512, 512))
+    return im
+
+
+@pytest.fixture(scope="module")
+def scored() -> dict[str, dict]:
+    return {n: score_image(analysis_image(n), SETTINGS) for n in ["astronaut", *TEXTURES]}
+
+
+def test_astronaut_is_one_adult_face(scored: dict[str, dict]) -> None:
+    result = scored["astronaut"]
+    assert result["face_count"] == 1
+    face = result["faces"][0]
+    assert face["age_band"] == "adult"
+    assert face["age_low"] >= 18 and face["age_low"] <= face["age"] <= face["age_high"]
+    assert result["youngest_band"] == "adult"
+    assert result["explicit"] < 0.2
+    assert set(result["models"]) >= {"nudenet", "age", "landmarks5"}
+
+
+@pytest.mark.parametrize("name", TEXTURES)
+def test_textures_and_objects_have_no_person_and_low_explicit(scored: dict[str, dict],
+                                                              name: str) -> None:
+    result = scored[name]
+    assert result["faces"] == [] and result["youngest_band"] == "none"
+    assert result["explicit"] < 0.2
+    assert "age" not in result["models"]  # only images with a face reach the age stage
+
+
+def test_person_photos_rank_above_textures(scored: dict[str, dict]) -> None:
+    def priority(r: dict) -> int:
+        faces = [FaceScore(f["age"], f["age_low"], f["age_high"], f["age_band"])
+                 for f in r["faces"]]
+        return prioritise(Scores(r["explicit"], r["classes"], faces, r["youngest_band"]),
+                          Known(), "vics-us").priority
+
+    person = priority(scored["astronaut"])
+    assert all(person > priority(scored[n]) for n in TEXTURES)
+
+
+def test_embeddings_only_when_asked_and_only_as_derivative() -> None:
+    without = score_image(analysis_image("astronaut"), SETTINGS)
+    assert "_derivatives" not in without
+    kept = score_image(analysis_image("astronaut"), SETTINGS, keep_embeddings=True)
+    mime, blob = kept["_derivatives"]["face-embeddings"]
+    vector = np.frombuffer(blob, dtype="<f4")
+    assert vector.shape == (128,) and np.isfinite(vector).all()
+    assert kept["embeddings"] == {"kind": "face-embeddings", "count": 1, "dimensions": 128}
+
+
+@pytest.fixture(scope="module")
+def nudenet_detector() -> object:
+    from nudenet import NudeDetector
+
+    return NudeDetector()
+
+
+@pytest.mark.parametrize("name", ["astronaut", "camera", "coffee", "chelsea"])
+def test_detections_match_nudenets_own_detector_on_the_same_pixels(
+        name: str, nudenet_detector: object) -> None:
+    im = analysis_image(name)
+    ours = score_image(im, SETTINGS)["detections"]
+    theirs = nudenet_detector.detect(  # type: ignore[attr-defined]
+        np.ascontiguousarray(np.asarray(im)[:, :, ::-1]))
+    assert [d["class"] for d in ours] == [d["class"] for d in theirs]
+    for a, b in zip(ours, theirs, strict=True):
+        assert a["score"] == pytest.approx(b["score"], abs=1e-3)
+        box = [a["box"][0] * im.width, a["box"][1] * im.height,
+               a["box"][2] * im.width, a["box"][3] * im.height]
+        assert box == pytest.approx(b["box"], abs=2)
+
+
+def test_tiny_and_flat_images_score_without_error() -> None:
+    for im in (Image.new("RGB", (1, 1)), Image.new("RGB", (600, 3), (200, 180, 160))):
+        result = score_image(im, SETTINGS)
+        assert result["explicit"] == 0.0 and result["faces"] == []
