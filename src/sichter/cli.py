@@ -125,6 +125,8 @@ def ingest(
     case: Annotated[str, typer.Argument(help="the case to add evidence to")],
     paths: Annotated[list[Path], typer.Argument(help="files, folders or archives")],
     workers: Annotated[int | None, typer.Option(help="analysis processes [default: cores]")] = None,
+    carve: Annotated[bool, typer.Option(
+        "--carve", help="disk images: also carve JPEG/PNG from unallocated space")] = False,
 ) -> None:
     """Add evidence to a case. Running it again after an interruption continues the work."""
     from sichter.cli_render import ingest_progress, print_ingest_summary

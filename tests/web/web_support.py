@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from sichter.settings import Settings
@@ -31,3 +34,27 @@ def add_contents(sessions: sessionmaker[Session], case_id: int, pdqs: list[str |
         s.add_all(rows)
         s.flush()
         return [r.id for r in rows]
+
+
+def login(client: Any, name: str, password: str = PASSWORD) -> str:
+    """Log in through the form like a browser; returns the CSRF token for API calls."""
+    page = client.get("/login")
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    r = client.post("/login", data={"name": name, "password": password, "csrf_token": token},
+                    follow_redirects=False)
+    assert r.status_code == 303, r.text
+    home = client.get("/")
+    return re.search(r'name="csrf-token" content="([^"]+)"', home.text).group(1)  # type: ignore[union-attr]
+
+
+@dataclass
+class Web:
+    store: Store
+    other_ids: list[int]
+
+    def client(self, **config: object) -> TestClient:
+        from sichter.web.app import create_app
+        from sichter.web.config import WebConfig
+
+        app = create_app(self.store.settings, WebConfig(**{"secret_key": "test-secret", **config}))
+        return TestClient(app, base_url="https://testserver")

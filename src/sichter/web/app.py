@@ -1,0 +1,120 @@
+"""The FastAPI app factory: middleware for sessions and CSRF, templates, and the two routers.
+
+Pages and the JSON API share the same services; every route but the login page needs a
+logged-in user, and everything inside a case needs membership of it (else 404).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session, sessionmaker
+
+from sichter.settings import Settings
+from sichter.store.cases import data_key
+from sichter.store.crypto import load_master_key
+from sichter.store.db import open_store
+from sichter.store.models import Case
+from sichter.web import i18n
+from sichter.web.config import WebConfig, secret_key
+from sichter.web.security import SAFE_METHODS, SessionCodec, WebSession, csrf_ok
+from sichter.web.services import accounts
+
+HERE = Path(__file__).parent
+PUBLIC = ("/login", "/static/", "/favicon.ico")
+FORM_ROUTES = ("/login", "/logout", "/settings", "/lang")
+
+
+@dataclass
+class WebState:
+    settings: Settings
+    config: WebConfig
+    sessions: sessionmaker[Session]
+    master_key: bytes
+    templates: Jinja2Templates
+    codec: SessionCodec
+    _keys: dict[int, bytes]
+
+    def case_key(self, case: Case) -> bytes:
+        if case.id not in self._keys:
+            self._keys[case.id] = data_key(case, self.master_key)
+        return self._keys[case.id]
+
+
+def state(request: Request) -> WebState:
+    return request.app.state.web  # type: ignore[no-any-return]
+
+
+def create_app(settings: Settings, config: WebConfig) -> FastAPI:
+    app = FastAPI(title="Sichter review API", version="1", docs_url="/api/docs",
+                  redoc_url=None, openapi_url="/api/openapi.json")
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.filters["pct"] = lambda v: f"{100 * v:.0f} %"
+    app.state.web = WebState(settings, config, open_store(settings.effective_database_url),
+                             load_master_key(settings.home, settings.master_key), templates,
+                             SessionCodec(secret_key(settings.home, config), config.idle_minutes * 60,
+                                          config.secure_cookie), {})
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    @app.middleware("http")
+    async def session_and_csrf(request: Request, call_next: Any) -> Response:
+        web = state(request)
+        sess, _valid = web.codec.load(request)
+        request.state.session = sess
+        request.state.user = None
+        if sess.user_id is not None:
+            with web.sessions() as s:
+                request.state.user = accounts.get_user(s, sess.user_id)
+            if request.state.user is None:
+                sess.user_id = None
+        path = request.url.path
+        lang_pref = request.state.user.preferences.get("lang") if request.state.user else None
+        request.state.lang = i18n.pick(sess.lang or lang_pref, web.config.default_lang)
+        if request.state.user is None and not path.startswith(PUBLIC):
+            if path.startswith("/api/") or request.method not in SAFE_METHODS or "/thumbs/" in path \
+                    or "/full/" in path:
+                response: Response = JSONResponse({"detail": "log in first"}, status_code=401)
+            else:
+                response = RedirectResponse("/login", status_code=303)
+            web.codec.save(response, sess)
+            return response
+        if request.method not in SAFE_METHODS and not path.startswith(FORM_ROUTES) \
+                and not csrf_ok(sess, request.headers.get("x-csrf-token")):
+            return JSONResponse({"detail": "missing or wrong CSRF token"}, status_code=403)
+        response = await call_next(request)
+        if not getattr(request.state, "logged_out", False):
+            web.codec.save(response, request.state.session)
+        response.headers.setdefault("Cache-Control", "no-store")
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self' 'unsafe-inline'; "
+            "script-src 'self'; frame-ancestors 'none'; form-action 'self'")
+        return response
+
+    from sichter.web.routes_api import router as api_router
+    from sichter.web.routes_pages import router as page_router
+
+    app.include_router(api_router)
+    app.include_router(page_router)
+    return app
+
+
+def render(request: Request, template: str, status_code: int = 200, **ctx: Any) -> Response:
+    web = state(request)
+    lang: str = request.state.lang
+    sess: WebSession = request.state.session
+    tr = i18n.translations(lang)
+    return web.templates.TemplateResponse(request, template, {
+        "_": tr.gettext, "lang": lang, "user": request.state.user, "csrf": sess.csrf, **ctx},
+        status_code=status_code)
+
+
+def not_found() -> HTTPException:
+    return HTTPException(status_code=404, detail="not found")

@@ -1,0 +1,58 @@
+"""Settings of the web workspace, built once at the edge (``sichter serve``) and passed to the app.
+
+Values: defaults < ``<home>/web.toml`` < ``SICHTER_WEB_*`` environment < explicit overrides.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class WebConfig(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SICHTER_WEB_")
+
+    secret_key: str | None = Field(None, description="signs session cookies; else <home>/web.secret")
+    idle_minutes: float = Field(30.0, description="log out after this long without a request")
+    secure_cookie: bool = Field(True, description="send the session cookie over HTTPS only "
+                                "(browsers accept it on http://127.0.0.1 / localhost)")
+    default_lang: str = Field("de", description="de or en")
+    page_size: int = 60
+
+
+def load_web_config(home: Path, **overrides: Any) -> WebConfig:
+    values: dict[str, Any] = {}
+    path = home / "web.toml"
+    if path.is_file():
+        with path.open("rb") as f:
+            values = tomllib.load(f)
+    env = WebConfig()
+    for name in WebConfig.model_fields:
+        if f"SICHTER_WEB_{name.upper()}" in os.environ:
+            values[name] = getattr(env, name)
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return WebConfig.model_validate(values)
+
+
+def secret_key(home: Path, config: WebConfig) -> bytes:
+    """The configured cookie-signing key, else one generated once into the home (mode 0600)."""
+    if config.secret_key:
+        return config.secret_key.encode()
+    path = home / "web.secret"
+    if path.exists():
+        return path.read_bytes().strip()
+    home.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48).encode()
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_bytes().strip()
+    with os.fdopen(fd, "wb") as f:
+        f.write(key + b"\n")
+    return key

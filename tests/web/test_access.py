@@ -1,0 +1,110 @@
+"""Access control: sessions, membership, CSRF, idle timeout, conflicts; through HTTP like a browser."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import select
+from web_support import Web, login
+
+from sichter.store.review_models import Account
+
+
+def test_without_session_thumbnails_api_and_full_images_are_refused_pages_ask_to_log_in(web: Web) -> None:
+    c = web.client()
+    cid = web.store.content_ids[0]
+    assert c.get(f"/cases/c1/thumbs/{cid}").status_code == 401
+    assert c.get(f"/cases/c1/full/{cid}").status_code == 401
+    assert c.get("/api/cases").status_code == 401
+    r = c.get("/cases/c1/grid", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/login"
+
+
+def test_wrong_password_is_refused(web: Web) -> None:
+    c = web.client()
+    c.get("/login")
+    token = c.cookies.get("sichter_session")
+    assert token
+    page = c.get("/login").text
+    csrf = page.split('name="csrf-token" content="')[1].split('"')[0]
+    r = c.post("/login", data={"name": "rev1", "password": "wrong password!", "csrf_token": csrf})
+    assert r.status_code == 401
+    assert c.get("/api/cases").status_code == 401
+
+
+def test_session_cookie_is_httponly_samesite_strict_and_secure(web: Web) -> None:
+    c = web.client()
+    r = c.get("/login")
+    cookie = r.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie and "secure" in cookie
+
+
+def test_passwords_are_stored_as_argon2id_hashes(web: Web) -> None:
+    with web.store.sessions() as s:
+        stored = s.scalar(select(Account.password_hash).where(Account.name == "rev1"))
+    assert stored is not None and stored.startswith("$argon2id$")
+
+
+def test_a_user_sees_only_member_cases_and_another_case_item_answers_404(web: Web) -> None:
+    c = web.client()
+    login(c, "outsider")
+    assert [x["name"] for x in c.get("/api/cases").json()] == ["c2"]
+    cid = web.store.content_ids[0]
+    for url in (f"/cases/c1/items/{cid}", f"/cases/c1/thumbs/{cid}", f"/cases/c1/full/{cid}",
+                f"/api/cases/c1/items/{cid}", "/cases/c1", "/cases/nonexistent"):
+        assert c.get(url).status_code == 404, url
+    # An item of c1 asked for under the user's own case is not found either.
+    assert c.get(f"/api/cases/c2/items/{cid}").status_code == 404
+
+
+def test_state_change_without_csrf_token_is_refused(web: Web) -> None:
+    c = web.client()
+    csrf = login(c, "rev1")
+    a1 = web.store.content_ids[0]
+    body = {"items": {str(a1): 0}, "category": "1"}
+    assert c.post("/api/cases/c1/decisions", json=body).status_code == 403
+    assert c.post("/api/cases/c1/decisions", json=body,
+                  headers={"X-CSRF-Token": "forged"}).status_code == 403
+    r = c.post("/api/cases/c1/decisions", json=body, headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 200
+    assert {d["content_id"] for d in r.json()["decisions"]} == set(web.store.content_ids[:2])
+    assert c.post("/logout", data={}).status_code == 403  # forms need the token too
+
+
+def test_second_reviewer_gets_409_with_the_current_state(web: Web) -> None:
+    first, second = web.client(), web.client()
+    t1, t2 = login(first, "rev1"), login(second, "rev2")
+    b = web.store.content_ids[2]
+    assert first.post("/api/cases/c1/decisions", json={"items": {str(b): 0}, "category": "2"},
+                      headers={"X-CSRF-Token": t1}).status_code == 200
+    r = second.post("/api/cases/c1/decisions", json={"items": {str(b): 0}, "category": "0"},
+                    headers={"X-CSRF-Token": t2})
+    assert r.status_code == 409
+    assert r.json()["current"][0]["category"] == "2" and r.json()["current"][0]["reviewed_by"] == "rev1"
+
+
+def test_session_expires_after_the_idle_timeout(web: Web) -> None:
+    c = web.client(idle_minutes=1 / 60)
+    login(c, "rev1")
+    assert c.get("/api/cases").status_code == 200
+    time.sleep(2.2)
+    assert c.get("/api/cases").status_code == 401
+
+
+def test_api_is_described_by_openapi(web: Web) -> None:
+    c = web.client()
+    login(c, "rev1")
+    paths = c.get("/api/openapi.json").json()["paths"]
+    assert "/api/cases/{case}/decisions" in paths and "/api/cases/{case}/grid" in paths
+    assert "409" in paths["/api/cases/{case}/decisions"]["post"]["responses"]
+
+
+def test_grid_shows_one_tile_per_stack_with_its_count_and_pages_by_cursor(web: Web) -> None:
+    c = web.client()
+    login(c, "rev1")
+    page1 = c.get("/api/cases/c1/grid", params={"limit": 2}).json()
+    page2 = c.get("/api/cases/c1/grid", params={"limit": 2, "cursor": page1["next_cursor"]}).json()
+    tiles = page1["tiles"] + page2["tiles"]
+    a1, _, b, lone = web.store.content_ids
+    assert [(t["content_id"], t["stack_size"]) for t in tiles] == [(a1, 2), (b, 1), (lone, 1)]
+    assert page2["next_cursor"] is None
