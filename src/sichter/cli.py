@@ -205,5 +205,6 @@ def demo_generate(
 from sichter.cli_ai import register as _register_ai; _register_ai(app)  # noqa: E402,E702,I001
 
 
+from sichter.cli_web import register as _register_web; _register_web(app, case_app)  # noqa: E402,E702,I001
 if __name__ == "__main__":
     app()
