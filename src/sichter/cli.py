@@ -134,6 +134,8 @@ def ingest(
 
     def go() -> None:
         settings = ctx.obj.settings(workers=workers)
+        if carve:
+            settings.limits.carve = True
         sessions = ctx.obj.sessions(settings)
         with ingest_progress(console) as on_progress:
             summary = run_ingest(settings, sessions, case, paths, on_progress)

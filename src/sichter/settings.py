@@ -36,6 +36,8 @@ class Limits(BaseModel):
     max_image_pixels: int = Field(200_000_000, description="pixels an image may declare")
     per_file_timeout_s: float = Field(120.0, description="wall-clock seconds for one file")
     worker_memory_bytes: int = Field(6 * 1024**3, description="address-space cap per worker")
+    carve: bool = Field(False, description="disk images: also carve JPEG/PNG from unallocated "
+                                           "space (ingest --carve)")
 
 
 class Settings(BaseSettings):

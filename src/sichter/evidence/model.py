@@ -73,6 +73,7 @@ class FileOccurrence:
     times: Timestamps = field(default_factory=Timestamps)
     deleted: bool = False
     error: str | None = None  # known but unreadable (encrypted member, over a limit, ...)
+    carved: bool = False  # recovered from unallocated space by its signature, not by metadata
 
     @property
     def path(self) -> str:
@@ -89,7 +90,46 @@ class ContainerDone:
     error: str | None = None
 
 
-WalkEvent = FileOccurrence | ContainerDone
+@dataclass(frozen=True, slots=True)
+class ImageIntegrity:
+    """A disk image's stored media hashes against those computed while reading it.
+
+    ``status`` is ``verified``, ``mismatch``, ``no-stored-hash`` or ``unreadable``.
+    """
+
+    source: str
+    locator: Locator
+    format: str
+    segments: list[str]
+    media_size: int
+    stored: dict[str, str]
+    computed: dict[str, str]
+    status: str
+    mismatched: list[str] = field(default_factory=list)
+    error: str | None = None
+    header: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, object]:
+        return {"path": str(self.locator), "format": self.format, "segments": self.segments,
+                "media_size": self.media_size, "stored": self.stored, "computed": self.computed,
+                "status": self.status, "mismatched": self.mismatched, "error": self.error,
+                "header": self.header}
+
+    def warning(self) -> str | None:
+        """What an examiner must be told, or None when the image verified."""
+        if self.status == "mismatch":
+            names = ", ".join(n.upper() for n in self.mismatched)
+            return (f"disk image {self.locator}: stored {names} does not match the media read "
+                    f"(stored {self.stored}, computed "
+                    f"{ {n: self.computed[n] for n in self.mismatched} }); files read anyway")
+        if self.status == "unreadable":
+            return f"disk image {self.locator}: media could not be verified: {self.error}"
+        if self.status == "no-stored-hash":
+            return f"disk image {self.locator}: no stored media hash to verify against"
+        return None
+
+
+WalkEvent = FileOccurrence | ContainerDone | ImageIntegrity
 
 
 def open_payload(payload: Payload) -> BinaryIO:
@@ -126,6 +166,7 @@ class ExpansionBudget:
     max_member_bytes: int
     max_inline_bytes: int
     expanded: int = 0
+    carve: bool = False  # disk images: also carve JPEG/PNG from unallocated space
     members: int = 0
 
     def _cap(self) -> float:

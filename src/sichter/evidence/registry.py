@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sichter.evidence.compressed_reader import CompressedReader
+from sichter.evidence.disk.reader import DiskImageReader
 from sichter.evidence.model import ContainerReader
 from sichter.evidence.sevenzip_reader import SevenZipReader
 from sichter.evidence.tar_reader import TarReader
@@ -31,3 +32,5 @@ register("tar", TarReader())
 register("7z", SevenZipReader())
 for _kind in ("gzip", "bzip2", "xz"):
     register(_kind, CompressedReader(_kind))
+for _kind in ("ewf", "disk"):
+    register(_kind, DiskImageReader(_kind))

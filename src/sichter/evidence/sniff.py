@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 MediaType = Literal["image", "video", "other"]
-ArchiveKind = Literal["zip", "tar", "gzip", "bzip2", "xz", "7z"]
+ArchiveKind = Literal["zip", "tar", "gzip", "bzip2", "xz", "7z", "ewf", "disk"]
 
 SNIFF_BYTES = 4096  # enough for every signature below, including tar's ustar at 257
 
@@ -99,8 +99,56 @@ _PREFIXES: list[tuple[bytes, ContentType]] = [
     (b"FLV\x01", ContentType("video/x-flv", "video")),
     (b"0&\xb2u\x8ef\xcf\x11", ContentType("video/x-ms-asf", "video")),
     (b"SQLite format 3\x00", ContentType("application/vnd.sqlite3", "other")),
-    (b"EVF\x09\x0d\x0a\xff\x00", ContentType("application/x-ewf", "other")),
 ]
+
+EWF = ContentType("application/x-ewf", "other")
+DISK_IMAGE = ContentType("application/x-raw-disk-image", "other", "disk")
+
+
+def _ewf(head: bytes) -> ContentType | None:
+    """Only the first segment of an E01 set opens the image; E02... are read through it."""
+    if not head.startswith(b"EVF\x09\x0d\x0a\xff\x00"):
+        return None
+    if len(head) >= 11 and int.from_bytes(head[9:11], "little") == 1:
+        return ContentType("application/x-ewf", "other", "ewf")
+    return EWF
+
+
+def _raw_disk(head: bytes) -> ContentType | None:
+    """A raw image of a disk or of one file system, from its partition table or boot sector.
+
+    Every test asks for more than the 0x55AA boot signature, which plenty of files carry.
+    """
+    if len(head) < 1536:
+        return None
+    if head[512:520] == b"EFI PART":
+        return DISK_IMAGE
+    boot = head[510:512] == b"\x55\xaa"
+    if boot and (head[3:11] in (b"NTFS    ", b"EXFAT   ") or head[82:90] == b"FAT32   "
+                 or head[54:62] in (b"FAT12   ", b"FAT16   ")):
+        return DISK_IMAGE
+    if head[1080:1082] == b"\x53\xef" and int.from_bytes(head[1024 + 24:1024 + 28], "little") <= 6:
+        return DISK_IMAGE  # ext2/3/4 superblock magic with a sane log block size
+    if head[1024:1026] in (b"H+", b"HX") and head[1026:1028] in (b"\x00\x04", b"\x00\x05"):
+        return DISK_IMAGE  # HFS+ / HFSX volume header
+    if boot and _plausible_mbr(head):
+        return DISK_IMAGE
+    return None
+
+
+def _plausible_mbr(head: bytes) -> bool:
+    """Four partition entries, each empty or with a boot flag of 0/0x80, a type and a start."""
+    used = 0
+    for i in range(4):
+        entry = head[446 + 16 * i: 462 + 16 * i]
+        if entry == b"\x00" * 16:
+            continue
+        start = int.from_bytes(entry[8:12], "little")
+        sectors = int.from_bytes(entry[12:16], "little")
+        if entry[0] not in (0x00, 0x80) or entry[4] == 0 or start == 0 or sectors == 0:
+            return False
+        used += 1
+    return used > 0
 
 
 def _bmp(head: bytes) -> ContentType | None:
@@ -131,7 +179,7 @@ def sniff(head: bytes) -> ContentType:
     for prefix, ctype in _PREFIXES:
         if head.startswith(prefix):
             return ctype
-    for probe in (_iso_bmff, _ebml, _riff, _bmp, _tar, _mpeg_ts):
+    for probe in (_ewf, _iso_bmff, _ebml, _riff, _bmp, _tar, _mpeg_ts, _raw_disk):
         found = probe(head)
         if found is not None:
             return found

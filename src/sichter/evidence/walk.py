@@ -140,6 +140,7 @@ def expand(fileobj: BinaryIO, container: FileOccurrence, limits: Limits,
         max_members=limits.max_members,
         max_member_bytes=limits.max_member_bytes,
         max_inline_bytes=limits.max_inline_bytes,
+        carve=limits.carve,
     )
     try:
         for event in reader.members(fileobj, container, budget):

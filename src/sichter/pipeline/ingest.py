@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sichter.errors import EvidenceError, UsageError
 from sichter.evidence.fingerprint import Fingerprint, fingerprint
 from sichter.evidence.locator import Locator
-from sichter.evidence.model import ContainerDone, FileOccurrence, Stream
+from sichter.evidence.model import ContainerDone, FileOccurrence, ImageIntegrity, Stream
 from sichter.evidence.walk import walk
 from sichter.pipeline.analyse import AnalysisSettings, analyse
 from sichter.pipeline.ledger import Ledger
@@ -88,12 +88,14 @@ def ingest(settings: Settings, sessions: sessionmaker[Session], case_name: str,
         after = {src: _safe_fingerprint(Path(src)) for src in before}
         warnings = [f"evidence source changed during ingest: {src}"
                     for src in before if after[src] != before[src]]
+        warnings += [w for image in run.images if (w := image.warning())]
         records = [_source_record(src, before[src], after[src]) for src in before]
         with sessions.begin() as s:
             entry = s.get(type(entry), ingest_id)
             assert entry is not None
             entry.details = {**entry.details, "status": status, "sources": records,
                              "warnings": warnings, "finished_at": cases.now().isoformat(),
+                             "images": [image.as_dict() for image in run.images],
                              "counts": run.progress.__dict__.copy()}
     return IngestSummary(case_name, ingest_id, run.progress, records,
                          time.monotonic() - started, warnings)
@@ -130,6 +132,7 @@ class _IngestRun:
         self.state = self.writer.resume_state()
         self.ledger = Ledger(content_ids=self.state.content_ids)
         self.tasks: dict[str, tuple[int, FileOccurrence]] = {}
+        self.images: list[ImageIntegrity] = []  # disk-image verifications, for the case log
         self.last_commit = time.monotonic()
 
     def run(self, sources: list[Path]) -> None:
@@ -155,12 +158,15 @@ class _IngestRun:
                 self.ledger.add_container(ContainerStatus(path_key(src, str(event.locator)),
                                                           event.members, event.error))
                 continue
+            if isinstance(event, ImageIntegrity):
+                self.images.append(event)
+                continue
             key = path_key(src, event.path)
             if key in self.state.recorded or key in self.tasks:
                 self.progress.skipped += 1
                 continue
             seq = self.ledger.next_seq()
-            if event.error is not None or event.payload is None:
+            if event.payload is None:
                 self._record(seq, event, None, event.error or "no content")
             elif isinstance(event.payload, Stream):
                 self._analyse_here(seq, key, event)
@@ -198,10 +204,13 @@ class _IngestRun:
 
     def _record(self, seq: int, event: FileOccurrence, sha: str | None, error: str | None,
                 content_error: str | None = None) -> None:
+        # A partly recovered file carries content and its own error (which part is lost).
+        error = "; ".join(dict.fromkeys(e for e in (event.error, error) if e)) or None
         self.ledger.add_occurrence(seq, NewOccurrence(
             key=path_key(event.source, event.path), source=event.source, path=event.path,
             origin=[list(hop) for hop in event.locator.chain()], size=event.size,
-            times=event.times.as_dict(), deleted=event.deleted, error=error, sha256=sha))
+            times=event.times.as_dict(), deleted=event.deleted, error=error, sha256=sha,
+            carved=event.carved))
         self.progress.files += 1
         self.progress.bytes += event.size or 0
         if error or content_error:

@@ -53,6 +53,7 @@ class NewOccurrence:
     deleted: bool
     error: str | None
     sha256: str | None  # None when the content could not be read at all
+    carved: bool = False  # recovered from unallocated space of a disk image
 
 
 @dataclass
@@ -111,7 +112,8 @@ class IngestWriter:
                            source=o.source, path=o.path, path_key=o.key, origin=o.origin,
                            size=o.size, modified=o.times.get("modified"),
                            accessed=o.times.get("accessed"), changed=o.times.get("changed"),
-                           created=o.times.get("created"), deleted=o.deleted, error=o.error)
+                           created=o.times.get("created"), deleted=o.deleted, error=o.error,
+                           carved=o.carved)
                 for o in occurrences
             )
             s.flush()

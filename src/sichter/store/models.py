@@ -112,6 +112,7 @@ class Occurrence(Base):
     changed: Mapped[str | None] = mapped_column(String(40))
     created: Mapped[str | None] = mapped_column(String(40))
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    carved: Mapped[bool] = mapped_column(Boolean, default=False)  # issue 3: from unallocated space
     error: Mapped[str | None] = mapped_column(Text)
     is_container: Mapped[bool] = mapped_column(Boolean, default=False)
     expanded: Mapped[bool] = mapped_column(Boolean, default=False)

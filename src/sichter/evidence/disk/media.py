@@ -1,0 +1,186 @@
+"""The bytes of a disk image, whatever holds them: EWF segments, raw, split raw, or memory.
+
+Every backing opens evidence read-only. A ``Media`` only reads at offsets; volume systems and
+file systems are layered on top of it by the Sleuth Kit (see ``tsk.py``).
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO, Protocol
+
+from sichter.errors import CorruptData, UnsupportedFormat
+from sichter.evidence.readonly import open_readonly
+
+_SPLIT_RAW = re.compile(r"^(?P<stem>.*)\.(?P<n>0*1)$")  # image.001, image.0001, disk.1
+
+
+class Media(Protocol):
+    """Random access to the bytes of an acquired medium."""
+
+    size: int
+    format: str  # "ewf", "raw", "split-raw", "memory"
+
+    def read(self, offset: int, length: int) -> bytes: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass
+class FileMedia:
+    """A raw image, possibly split into numbered segments (``.001``, ``.002``, ...)."""
+
+    paths: list[Path]
+    format: str = "raw"
+    size: int = 0
+    _files: list[BinaryIO] = field(default_factory=list)
+    _starts: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        offset = 0
+        for path in self.paths:
+            f = open_readonly(path)
+            self._files.append(f)
+            self._starts.append(offset)
+            offset += path.stat().st_size
+        self.size = offset
+
+    def read(self, offset: int, length: int) -> bytes:
+        parts: list[bytes] = []
+        end = min(offset + length, self.size)
+        while offset < end:
+            i = bisect.bisect_right(self._starts, offset) - 1
+            f = self._files[i]
+            seg_end = self._starts[i + 1] if i + 1 < len(self._starts) else self.size
+            f.seek(offset - self._starts[i])
+            data = f.read(min(end, seg_end) - offset)
+            if not data:
+                raise CorruptData(f"segment {self.paths[i].name} ends early")
+            parts.append(data)
+            offset += len(data)
+        return b"".join(parts)
+
+    def close(self) -> None:
+        for f in self._files:
+            f.close()
+
+
+@dataclass
+class StreamMedia:
+    """An image held by a seekable file object (a disk image found inside an archive)."""
+
+    fileobj: BinaryIO
+    format: str = "raw"
+    size: int = 0
+
+    def __post_init__(self) -> None:
+        self.size = self.fileobj.seek(0, 2)
+
+    def read(self, offset: int, length: int) -> bytes:
+        self.fileobj.seek(offset)
+        return self.fileobj.read(max(0, min(length, self.size - offset)))
+
+    def close(self) -> None:
+        """The file object belongs to the caller."""
+
+
+class EwfMedia:
+    """Expert Witness (E01) media through libewf; all segments are found beside the first."""
+
+    format = "ewf"
+
+    def __init__(self, segments: list[Path] | None = None, fileobj: BinaryIO | None = None) -> None:
+        import pyewf
+
+        self.segments = segments or []
+        self._files = [open_readonly(p) for p in self.segments] if segments else [fileobj]
+        self._handle = pyewf.handle()
+        try:
+            self._handle.open_file_objects(self._files)
+            self.size = int(self._handle.get_media_size())
+        except (OSError, RuntimeError, ValueError) as exc:
+            self.close()
+            raise CorruptData(f"EWF image cannot be opened (truncated or corrupt?): {exc}") from exc
+
+    def read(self, offset: int, length: int) -> bytes:
+        try:
+            self._handle.seek(offset)
+            return bytes(self._handle.read(max(0, min(length, self.size - offset))))
+        except (OSError, RuntimeError, ValueError) as exc:
+            raise CorruptData(f"EWF image unreadable at offset {offset:,}: {exc}") from exc
+
+    def stored_hashes(self) -> dict[str, str]:
+        """The media hashes the acquisition tool recorded in the image (lower-case hex)."""
+        found: dict[str, str] = {}
+        for name, key in (("md5", "MD5"), ("sha1", "SHA1"), ("sha256", "SHA256")):
+            try:
+                value: Any = self._handle.get_hash_value(key)
+            except (OSError, RuntimeError, KeyError):
+                value = None
+            if value:
+                found[name] = str(value).strip().lower()
+        return found
+
+    def header(self) -> dict[str, str]:
+        """Acquisition header values (case number, examiner, dates), as far as recorded."""
+        values: dict[str, str] = {}
+        for key in ("case_number", "evidence_number", "examiner_name", "description",
+                    "acquiry_date", "acquiry_software_version"):
+            try:
+                value = self._handle.get_header_value(key)
+            except (OSError, RuntimeError, KeyError):
+                value = None
+            if value:
+                values[key] = str(value)
+        return values
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError, RuntimeError):  # a handle that never opened
+            self._handle.close()
+        for f in self._files:
+            if f is not None and self.segments:
+                f.close()
+
+
+def ewf_segments(first: Path) -> list[Path]:
+    """Every segment of the EWF image whose first segment is ``first`` (E01, E02, ..., EAA)."""
+    import pyewf
+
+    try:
+        names = pyewf.glob(str(first))
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise CorruptData(f"EWF segments of {first.name} not found: {exc}") from exc
+    return [Path(n) for n in names]
+
+
+def split_raw_segments(first: Path) -> list[Path]:
+    """``image.001`` and the consecutive ``image.002``, ``image.003`` ... beside it; else itself."""
+    m = _SPLIT_RAW.match(first.name)
+    if not m:
+        return [first]
+    width = len(m["n"])
+    paths = [first]
+    n = 2
+    while (nxt := first.with_name(f"{m['stem']}.{n:0{width}d}")).is_file():
+        paths.append(nxt)
+        n += 1
+    return paths
+
+
+def open_media(kind: str, path: Path | None, fileobj: BinaryIO | None) -> Media:
+    """Open an image sniffed as ``kind`` ("ewf" or "disk") from its path when it has one."""
+    if kind == "ewf":
+        if path is not None:
+            return EwfMedia(segments=ewf_segments(path))
+        return EwfMedia(fileobj=fileobj)
+    if kind == "disk":
+        if path is not None:
+            segments = split_raw_segments(path)
+            return FileMedia(segments, "split-raw" if len(segments) > 1 else "raw")
+        assert fileobj is not None
+        return StreamMedia(fileobj)
+    raise UnsupportedFormat(f"not a disk image kind: {kind}")

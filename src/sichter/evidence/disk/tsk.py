@@ -1,0 +1,244 @@
+"""The Sleuth Kit, through pytsk3: volume systems, file systems and the files in them.
+
+pytsk3 reports every failure as ``IOError``; it is caught here and turned into Sichter's
+errors with a short reason. pytsk3 is imported lazily so the CLI starts fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+from sichter.errors import UnsupportedFormat
+from sichter.evidence.disk.media import Media
+from sichter.evidence.model import Timestamps
+
+READ_CHUNK = 1024 * 1024
+
+
+@cache
+def _image_class() -> type:
+    import pytsk3
+
+    class MediaImage(pytsk3.Img_Info):  # type: ignore[misc]
+        """Lets the Sleuth Kit read from any ``Media`` (EWF, split raw, memory)."""
+
+        def __init__(self, media: Media) -> None:
+            self._media = media
+            super().__init__(url="", type=pytsk3.TSK_IMG_TYPE_EXTERNAL)
+
+        def close(self) -> None:
+            """The media is closed by its owner."""
+
+        def read(self, offset: int, size: int) -> bytes:
+            return self._media.read(offset, size)
+
+        def get_size(self) -> int:
+            return self._media.size
+
+    return MediaImage
+
+
+def tsk_image(media: Media) -> Any:
+    return _image_class()(media)
+
+
+@dataclass(frozen=True)
+class Partition:
+    index: int  # 1-based among the partitions that hold data, in table order
+    offset: int  # bytes from the start of the medium
+    length: int  # bytes
+    description: str
+
+
+def partitions(image: Any) -> list[Partition] | None:
+    """Data partitions of a DOS/MBR, GPT, BSD, Sun or Mac table; None when there is no table."""
+    import pytsk3
+
+    try:
+        volume = pytsk3.Volume_Info(image)
+    except OSError:
+        return None
+    block = volume.info.block_size
+    found: list[Partition] = []
+    for part in volume:
+        if part.flags != pytsk3.TSK_VS_PART_FLAG_ALLOC:
+            continue  # unallocated gaps, the table itself, extended-partition containers
+        desc = part.desc.decode("utf-8", "replace") if isinstance(part.desc, bytes) else str(part.desc)
+        found.append(Partition(len(found) + 1, part.start * block, part.len * block, desc))
+    return found
+
+
+def open_fs(image: Any, offset: int) -> Any:
+    """The file system at ``offset``; ``UnsupportedFormat`` when the Sleuth Kit reads none."""
+    import pytsk3
+
+    try:
+        return pytsk3.FS_Info(image, offset=offset)
+    except OSError as exc:
+        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else "unknown"
+        raise UnsupportedFormat(
+            f"no file system the Sleuth Kit can read at offset {offset:,} ({reason})") from exc
+
+
+def fs_type_name(fs: Any) -> str:
+    import pytsk3
+
+    code = fs.info.ftype
+    for name in dir(pytsk3):
+        if name.startswith("TSK_FS_TYPE_") and getattr(pytsk3, name) == code and not name.endswith("_DETECT"):
+            return name.removeprefix("TSK_FS_TYPE_").lower()
+    return f"type-{int(code)}"
+
+
+@dataclass
+class FsFile:
+    """One regular file found in a file system, with what its metadata says."""
+
+    path: str  # inside the file system, without a leading slash
+    handle: Any  # pytsk3.File, readable until the walk moves on
+    size: int
+    deleted: bool
+    times: Timestamps
+    inode: int
+
+
+def _when(seconds: int, nano: int = 0) -> datetime | None:
+    if not seconds:
+        return None
+    try:
+        return datetime.fromtimestamp(seconds + nano / 1e9, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _times(meta: Any) -> Timestamps:
+    def get(name: str) -> datetime | None:
+        return _when(getattr(meta, name, 0) or 0, getattr(meta, name + "_nano", 0) or 0)
+
+    return Timestamps(modified=get("mtime"), accessed=get("atime"), changed=get("ctime"),
+                      created=get("crtime"))
+
+
+def files(fs: Any) -> Iterator[FsFile]:
+    """Every regular file, allocated or deleted-with-metadata, in a stable depth-first order.
+
+    Virtual files the Sleuth Kit invents for file-system structures ($MBR, $FAT1) and NTFS's
+    own metadata files are left out; deleted files without a name appear under $OrphanFiles.
+    """
+    import pytsk3
+
+    is_ntfs = fs_type_name(fs).startswith("ntfs")
+    seen_dirs: set[int] = set()
+    stack: list[tuple[Any, str, bool]] = [(fs.open_dir(path="/"), "", False)]
+    while stack:
+        directory, prefix, parent_deleted = stack.pop()
+        entries: list[tuple[str, Any]] = []
+        try:
+            for entry in directory:
+                raw = entry.info.name.name
+                name = raw.decode("utf-8", "surrogateescape") if isinstance(raw, bytes) else str(raw)
+                if name in (".", ".."):
+                    continue
+                entries.append((name, entry))
+        except OSError:
+            continue  # a damaged directory: what was listed before the damage is kept
+        entries.sort(key=lambda pair: pair[0])
+        subdirs: list[tuple[Any, str, bool]] = []
+        for name, entry in entries:
+            name_flags = int(entry.info.name.flags)
+            meta = entry.info.meta
+            if meta is None:
+                entry = _unallocated_meta(fs, entry)
+                if entry is None:
+                    continue  # a name whose metadata is gone or reused: nothing to read
+                meta = entry.info.meta
+            if is_ntfs and not prefix and name.startswith("$") and name != "$OrphanFiles":
+                continue
+            deleted = (parent_deleted
+                       or bool(name_flags & int(pytsk3.TSK_FS_NAME_FLAG_UNALLOC))
+                       or bool(int(meta.flags) & int(pytsk3.TSK_FS_META_FLAG_UNALLOC)))
+            path = f"{prefix}{name}"
+            if meta.type == pytsk3.TSK_FS_META_TYPE_DIR:
+                if meta.addr in seen_dirs:
+                    continue  # a deleted entry pointing at a reused directory inode
+                seen_dirs.add(meta.addr)
+                try:
+                    subdirs.append((entry.as_directory(), path + "/",
+                                    deleted or name == "$OrphanFiles"))
+                except OSError:
+                    continue
+            elif meta.type == pytsk3.TSK_FS_META_TYPE_REG:
+                size = int(meta.size)
+                if deleted and size == 0:
+                    continue  # an emptied slot, not a file
+                yield FsFile(path, entry, size, deleted, _times(meta), int(meta.addr))
+        stack.extend(reversed(subdirs))
+
+
+def _unallocated_meta(fs: Any, entry: Any) -> Any:
+    """The file behind a name whose metadata the directory walk did not load (NTFS marks a
+    deleted MFT record free but may keep its index entry), only while no live file reuses it."""
+    import pytsk3
+
+    addr = int(entry.info.name.meta_addr or 0)
+    if not addr or entry.info.name.type != pytsk3.TSK_FS_NAME_TYPE_REG:
+        return None
+    try:
+        found = fs.open_meta(inode=addr)
+    except OSError:
+        return None
+    meta = found.info.meta
+    if meta is None or not int(meta.flags) & int(pytsk3.TSK_FS_META_FLAG_UNALLOC):
+        return None
+    return found
+
+
+class FileReader:
+    """A read-only stream over one file in a file system (for files too large for memory)."""
+
+    def __init__(self, file: FsFile) -> None:
+        self._file = file
+        self._pos = 0
+
+    def read(self, size: int = -1) -> bytes:
+        remaining = self._file.size - self._pos
+        want = remaining if size is None or size < 0 else min(size, remaining)
+        if want <= 0:
+            return b""
+        want = min(want, READ_CHUNK * 8)
+        data = self._file.handle.read_random(self._pos, want)
+        if not data:
+            raise OSError(f"read failed at offset {self._pos:,} of {self._file.path}")
+        self._pos += len(data)
+        return bytes(data)
+
+    def close(self) -> None:
+        """Nothing to release: the file system owns the handle."""
+
+    def __enter__(self) -> FileReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def read_all(file: FsFile) -> tuple[bytes, str | None]:
+    """The file's bytes up to the first unreadable part, and why the rest is missing."""
+    parts: list[bytes] = []
+    pos = 0
+    while pos < file.size:
+        try:
+            data = file.handle.read_random(pos, min(READ_CHUNK, file.size - pos))
+        except OSError as exc:
+            reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else "read error"
+            return b"".join(parts), (f"bytes {pos:,}-{file.size:,} of {file.size:,} not "
+                                     f"recoverable ({reason})")
+        if not data:
+            return b"".join(parts), f"bytes {pos:,}-{file.size:,} of {file.size:,} not recoverable"
+        parts.append(bytes(data))
+        pos += len(data)
+    return b"".join(parts), None
