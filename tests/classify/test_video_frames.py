@@ -5,13 +5,15 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from functools import cache
+from pathlib import Path
 
 import pytest
 
 from sichter.classify.video_config import VideoSettings
 from sichter.classify.video_frames import VideoScan, scan
 from sichter.classify.video_synth import write_video
-from sichter.errors import CorruptData
+from sichter.errors import CorruptData, LimitExceeded
+from sichter.settings import load_settings
 
 
 @cache
@@ -104,3 +106,16 @@ def test_vpdq_hashes_one_frame_per_second() -> None:
     result = _scan(_video("mp4"))
     assert [f.frame_number for f in result.vpdq] == [0, 10, 20, 30, 40, 50]
     assert [f.timestamp for f in result.vpdq] == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+
+
+def test_frame_size_over_the_pixel_limit_is_refused() -> None:
+    with pytest.raises(LimitExceeded, match="160x120"):
+        scan(lambda: io.BytesIO(_video("mp4")), VideoSettings(), max_pixels=10_000)
+
+
+def test_video_section_of_sichter_toml_reaches_the_stage(tmp_path: Path) -> None:
+    (tmp_path / "sichter.toml").write_text("[video]\nsample_seconds = 3.5\nmax_frames = 8\n")
+    settings = load_settings(tmp_path)
+    cfg = VideoSettings.from_options(settings.recorded())
+    assert (cfg.sample_seconds, cfg.max_frames) == (3.5, 8)
+    assert VideoSettings.from_options({}) == VideoSettings()
