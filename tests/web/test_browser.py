@@ -1,0 +1,130 @@
+"""The review workspace in Debian's chromium, on benign demo data, like a reviewer uses it."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from web_support import PASSWORD
+
+from sichter.pipeline.ingest import ingest
+from sichter.settings import Settings, load_settings
+from sichter.store.cases import create_case, get_case
+from sichter.store.crypto import load_master_key
+from sichter.store.db import open_store
+from sichter.web.services import accounts, audit, decisions
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run", "--disable-sync"]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server(home: Path, demo_evidence: Path) -> Iterator[tuple[str, Settings]]:
+    import uvicorn
+
+    from sichter.web.app import create_app
+    from sichter.web.config import WebConfig
+
+    settings = load_settings(home, workers=2, user="tester")
+    sessions = open_store(settings.effective_database_url)
+    create_case(sessions, load_master_key(settings.home, settings.master_key), "demo", "Benign demo",
+                "tester")
+    ingest(settings, sessions, "demo", [demo_evidence])
+    with sessions.begin() as s:
+        accounts.add_user(s, "rev1", "reviewer", PASSWORD)
+        accounts.add_member(s, "demo", "rev1", "tester")
+    port = _free_port()
+    app = create_app(settings, WebConfig(secret_key="browser-test", default_lang="en"))
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    for _ in range(100):
+        if srv.started:
+            break
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", settings
+    srv.should_exit = True
+    thread.join(timeout=5)
+
+
+def test_reviewer_logs_in_reviews_by_keyboard_undoes_decides_a_stack_and_switches_language(
+        server: tuple[str, Settings]) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    base, settings = server
+    sessions = open_store(settings.effective_database_url)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(base + "/cases/demo/grid")
+        assert page.url.endswith("/login")
+        page.fill("#name", "rev1")
+        page.fill("#password", PASSWORD)
+        page.click("#login")
+        page.click("text=demo")
+        page.click("#open-grid")
+        tiles = page.locator(".tile")
+        expect(tiles.first).to_have_class("tile current")
+        # Blurred and greyscale by default; holding r reveals only the current tile.
+        blurred = tiles.first.locator("img").evaluate("e => getComputedStyle(e).filter")
+        assert "blur" in blurred and "grayscale" in blurred
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "review-grid.png"), full_page=True)
+        page.keyboard.down("r")
+        assert tiles.first.locator("img").evaluate("e => getComputedStyle(e).filter") == "none"
+        page.keyboard.up("r")
+        assert "blur" in tiles.first.locator("img").evaluate("e => getComputedStyle(e).filter")
+        # Move right with l and the arrow key, categorise with a digit.
+        page.keyboard.press("l")
+        page.keyboard.press("ArrowRight")
+        third = tiles.nth(2)
+        expect(third).to_have_class("tile current")
+        page.keyboard.press("2")
+        expect(third.locator(".cat")).to_have_text("2")
+        third_id = int(third.get_attribute("data-id") or 0)
+        with sessions() as s:
+            case_id = get_case(s, "demo").id
+            assert decisions.current_decisions(s, case_id)[third_id].category == "2"
+        # Undo.
+        page.keyboard.press("u")
+        expect(third.locator(".cat")).to_have_text("–")
+        with sessions() as s:
+            assert third_id not in decisions.current_decisions(s, case_id)
+        # A stack: select it with space, decide the selection with shift+digit.
+        stack = page.locator('.tile:not([data-stack="1"])').first
+        stack_index = int(stack.evaluate("e => [...e.parentNode.children].indexOf(e)"))
+        page.keyboard.press("h")
+        page.keyboard.press("h")
+        for _ in range(stack_index):
+            page.keyboard.press("l")
+        page.keyboard.press(" ")
+        expect(stack).to_have_class("tile current selected")
+        page.keyboard.press("Shift+Digit1")
+        expect(stack.locator(".cat")).to_have_text("1")
+        size = int(stack.get_attribute("data-stack") or 0)
+        with sessions() as s:
+            decided = [d for d in decisions.current_decisions(s, case_id).values() if d.category == "1"]
+            assert len(decided) == size > 1
+            assert audit.verify(s, case_id).ok
+        # Help, then the language switch.
+        page.keyboard.press("?")
+        expect(page.locator("#help")).to_be_visible()
+        page.keyboard.press("Escape")
+        page.click("#lang-switch")
+        expect(page.locator("#next-page, .keys-hint").first).to_contain_text("Tasten")
+        page.click("#lang-switch")
+        expect(page.locator(".keys-hint")).to_contain_text("Keys")
+        browser.close()
