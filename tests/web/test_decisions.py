@@ -76,3 +76,16 @@ def test_audit_chain_verifies_and_names_the_first_edited_row(store: Store) -> No
         report = audit.verify(s, get_case(s, "c1").id)
     assert not report.ok and report.first_broken_seq == 3 and report.first_broken_id == victim.id
     assert "edited" in (report.reason or "")
+
+
+def test_html_report_counts_categories_and_reviewers(store: Store) -> None:
+    from sichter.report.html import render_report
+
+    a1, _, b, _ = store.content_ids
+    with store.sessions.begin() as s:
+        case = get_case(s, "c1")
+        decisions.decide(s, case, "rev1", {a1: 0}, "1")
+        decisions.decide(s, case, "rev2", {b: 0}, "0")
+    html = render_report(store.sessions, "c1")
+    assert "Review decisions" in html and "Reviewed 3 of 4" in html
+    assert "<td>rev1</td><td class=\"n\">2</td>" in html and "<td>rev2</td>" in html

@@ -22,7 +22,9 @@ def _env() -> Environment:
 
 def render_report(sessions: sessionmaker[Session], case_name: str) -> str:
     summary = summarise(sessions, case_name)
-    return _env().get_template("report.html").render(
+    from sichter.web.services.overview import case_review  # review figures (issue 6)
+
+    return _env().get_template("report.html").render(review=case_review(sessions, case_name),
         s=summary, version=__version__, generated=datetime.now(UTC).isoformat(timespec="seconds"))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from sichter.store.models import Content
 from sichter.store.review_models import ReviewDecision, ReviewState
@@ -62,3 +62,11 @@ def overview(session: Session, case_id: int) -> Overview:
     ov.reviewers = [ReviewerStats(u, int(n), int(i), a.isoformat() if a else None,
                                   b.isoformat() if b else None) for u, n, i, a, b in rows]
     return ov
+
+
+def case_review(sessions: sessionmaker[Session], case_name: str) -> Overview:
+    """Review figures of a case by name, for the HTML report."""
+    from sichter.store.cases import get_case
+
+    with sessions() as s:
+        return overview(s, get_case(s, case_name).id)
