@@ -111,7 +111,9 @@ class EwfMedia:
             self._handle.seek(offset)
             return bytes(self._handle.read(max(0, min(length, self.size - offset))))
         except (OSError, RuntimeError, ValueError) as exc:
-            raise CorruptData(f"EWF image unreadable at offset {offset:,}: {exc}") from exc
+            detail = str(exc).split(". ")[0]  # libewf chains its call stack; the first says it
+            raise CorruptData(f"EWF image unreadable at offset {offset:,} (truncated or corrupt "
+                              f"segment?): {detail}") from exc
 
     def stored_hashes(self) -> dict[str, str]:
         """The media hashes the acquisition tool recorded in the image (lower-case hex)."""

@@ -46,9 +46,9 @@ class DiskImageReader:
             walker = _ImageWalk(media, parent, budget)
             try:
                 yield from walker.run()
-            except OSError as exc:  # pytsk3 reports every failure, ours included, as IOError
+            except (OSError, RuntimeError) as exc:  # pytsk3's failures, ours included
                 reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else "read error"
-                raise CorruptData(f"disk image unreadable: {reason}") from exc
+                raise CorruptData(f"disk image unreadable: {walker.media_error or reason}") from exc
             yield ContainerDone(parent.source, parent.locator, walker.count, walker.error)
         finally:
             media.close()
@@ -62,9 +62,14 @@ class _ImageWalk:
         self.names = MemberNames()
         self.count = 0
         self.error: str | None = None
+        self.image: Any = None
+
+    @property
+    def media_error(self) -> str | None:
+        return getattr(self.image, "last_error", None)
 
     def run(self) -> Iterator[WalkEvent]:
-        image = tsk.tsk_image(self.media)
+        self.image = image = tsk.tsk_image(self.media)
         parts = tsk.partitions(image)
         if parts is None:
             try:

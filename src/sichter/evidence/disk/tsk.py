@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from sichter.errors import UnsupportedFormat
+from sichter.errors import CorruptData, UnsupportedFormat
 from sichter.evidence.disk.media import Media
 from sichter.evidence.model import Timestamps
 
@@ -28,13 +28,18 @@ def _image_class() -> type:
 
         def __init__(self, media: Media) -> None:
             self._media = media
+            self.last_error: str | None = None  # why the media failed; libtsk's own text is vague
             super().__init__(url="", type=pytsk3.TSK_IMG_TYPE_EXTERNAL)
 
         def close(self) -> None:
             """The media is closed by its owner."""
 
         def read(self, offset: int, size: int) -> bytes:
-            return self._media.read(offset, size)
+            try:
+                return self._media.read(offset, size)
+            except CorruptData as exc:  # the Sleuth Kit expects I/O failures as IOError
+                self.last_error = str(exc)
+                raise OSError(str(exc)) from exc
 
         def get_size(self) -> int:
             return self._media.size

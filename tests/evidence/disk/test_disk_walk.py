@@ -1,0 +1,175 @@
+"""Disk images are walked like folders: every file with its path, deleted files recovered."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import KNOWN_MTIME, Built, build_ext4, build_fat, build_ntfs, ewf, mbr_disk, sha
+
+from sichter.evidence.locator import Locator
+from sichter.evidence.model import ContainerDone, FileOccurrence, ImageIntegrity, open_payload
+from sichter.evidence.walk import walk
+from sichter.settings import Limits
+
+
+def walked(path: Path, limits: Limits | None = None) -> tuple[dict[str, FileOccurrence],
+                                                              list[ContainerDone], list[ImageIntegrity]]:
+    found: dict[str, FileOccurrence] = {}
+    done: list[ContainerDone] = []
+    checks: list[ImageIntegrity] = []
+    for event in walk(path, limits or Limits()):
+        if isinstance(event, ContainerDone):
+            done.append(event)
+        elif isinstance(event, ImageIntegrity):
+            checks.append(event)
+        else:
+            found[event.path] = event
+    return found, done, checks
+
+
+def content(occ: FileOccurrence) -> bytes:
+    assert occ.payload is not None, occ
+    with open_payload(occ.payload) as f:
+        return f.read()
+
+
+BUILDERS: dict[str, Callable[[Path, dict[str, bytes]], Built]] = {
+    "fat32": build_fat, "ext4": build_ext4, "ntfs": build_ntfs}
+
+
+@pytest.mark.parametrize("fs", sorted(BUILDERS))
+def test_files_and_deleted_files_come_back_with_their_sha256(fs: str, tmp_path: Path,
+                                                              disk_photos: dict[str, bytes]) -> None:
+    built = BUILDERS[fs](tmp_path, disk_photos)
+    found, done, _ = walked(built.path)
+    name = built.path.name
+    for inner, data in built.files.items():
+        occ = found[f"{name}!/{inner}"]
+        assert sha(content(occ)) == sha(data) and not occ.deleted and occ.error is None
+        assert occ.locator.chain() == [("file", name), ("fs", inner)]
+    for inner, data in built.deleted.items():
+        occ = found[f"{name}!/{inner}"]
+        assert occ.deleted, f"{inner} must be marked deleted"
+        assert sha(content(occ)) == sha(data)
+    assert done[-1].locator == Locator("file", name) and done[-1].error is None
+
+
+def test_archives_inside_an_image_are_opened(tmp_path: Path, disk_photos: dict[str, bytes]) -> None:
+    built = build_fat(tmp_path, disk_photos)
+    found, _, _ = walked(built.path)
+    occ = found["card.dd!/DCIM/ALBUM.ZIP!/holiday/IMG_0100.JPG"]
+    assert sha(content(occ)) == sha(disk_photos["chelsea"])
+
+
+def test_times_come_from_the_file_system(tmp_path: Path, disk_photos: dict[str, bytes]) -> None:
+    built = build_ext4(tmp_path, disk_photos)
+    found, _, _ = walked(built.path)
+    times = found["phone.img!/DCIM/Camera/IMG_0001.jpg"].times
+    assert times.modified == KNOWN_MTIME
+    assert times.changed is not None and times.accessed is not None and times.created is not None
+
+
+def test_partitions_are_named_by_index_in_the_path(tmp_path: Path, disk_photos: dict[str, bytes]) -> None:
+    fat = build_fat(tmp_path, disk_photos, fat32=False, name="fat16.img")
+    ext = build_ext4(tmp_path, disk_photos)
+    disk = tmp_path / "disk.dd"
+    mbr_disk(disk, [(0x06, fat.path.read_bytes()), (0x83, ext.path.read_bytes())])
+    found, done, _ = walked(disk)
+    first = found["disk.dd!/p1/DCIM/IMG_0001.JPG"]
+    assert sha(content(first)) == sha(disk_photos["astronaut"])
+    assert first.locator.chain() == [("file", "disk.dd"), ("volume", "p1/DCIM/IMG_0001.JPG")]
+    assert str(Locator.parse(first.path, ["file", "volume"])) == first.path
+    deleted = found["disk.dd!/p2/DCIM/Camera/IMG_0002.jpg"]
+    assert deleted.deleted and sha(content(deleted)) == sha(disk_photos["chelsea"])
+    assert done[-1].members == len(fat.files) + len(fat.deleted) + len(ext.files) + len(ext.deleted)
+
+
+def test_a_partition_without_a_readable_file_system_is_an_error_not_the_end(
+        tmp_path: Path, disk_photos: dict[str, bytes]) -> None:
+    ext = build_ext4(tmp_path, disk_photos)
+    disk = tmp_path / "disk.dd"
+    mbr_disk(disk, [(0x07, b"\x00" * 1024 * 1024), (0x83, ext.path.read_bytes())])
+    found, done, _ = walked(disk)
+    broken = found["disk.dd!/p1/"]
+    assert broken.payload is None and "no file system" in (broken.error or "")
+    assert "disk.dd!/p2/DCIM/Camera/IMG_0001.jpg" in found
+    assert done[-1].error is None
+
+
+def test_e01_segments_and_split_raw_yield_the_same_files(tmp_path: Path,
+                                                         disk_photos: dict[str, bytes]) -> None:
+    built = build_fat(tmp_path, disk_photos)
+    e01 = ewf(built.path, tmp_path / "seized", "-S", "1M")
+    assert (tmp_path / "seized.E02").exists(), "the E01 must really be split for this test"
+    raw = built.path.read_bytes()
+    split = tmp_path / "split"
+    split.mkdir()
+    for i in range(0, len(raw), 16 * 1024 * 1024):
+        (split / f"card.{i // (16 * 1024 * 1024) + 1:03d}").write_bytes(raw[i:i + 16 * 1024 * 1024])
+    expected = {inner: sha(d) for inner, d in {**built.files, **built.deleted}.items()}
+    for source, name in ((e01, "seized.E01"), (split / "card.001", "card.001")):
+        found, done, checks = walked(source)
+        got = {p.split("!/", 1)[1]: sha(content(o)) for p, o in found.items()
+               if p.startswith(name + "!/") and p.count("!/") == 1}
+        assert got == expected, name
+        assert done[-1].error is None
+    _, _, checks = walked(e01)
+    assert [c.status for c in checks] == ["verified"]
+    assert checks[0].stored["md5"] == hashlib.md5(raw).hexdigest()
+    assert checks[0].stored["sha1"] == hashlib.sha1(raw).hexdigest() == checks[0].computed["sha1"]
+    assert len(checks[0].segments) > 1
+
+
+def test_later_e01_segments_are_not_opened_on_their_own(tmp_path: Path,
+                                                        disk_photos: dict[str, bytes]) -> None:
+    built = build_fat(tmp_path, disk_photos)
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    ewf(built.path, evidence / "seized", "-S", "1M")
+    found, done, checks = walked(evidence)
+    assert [c.locator.inner_path for c in checks] == ["evidence/seized.E01"]
+    assert sorted(str(d.locator) for d in done) == ["evidence/seized.E01",
+                                                    "evidence/seized.E01!/DCIM/ALBUM.ZIP"]
+    assert "evidence/seized.E01!/DCIM/IMG_0001.JPG" in found
+    assert "evidence/seized.E02" in found  # still a file of the evidence, hashed as such
+
+
+def test_a_corrupted_e01_chunk_is_a_hash_mismatch_and_files_are_still_read(
+        tmp_path: Path, disk_photos: dict[str, bytes]) -> None:
+    built = build_ext4(tmp_path, disk_photos)
+    marker = b"free space written before acquisition"
+    with built.path.open("r+b") as f:  # the last MiB of this image is unused by ext4
+        f.seek(7 * 1024 * 1024 + 512)
+        f.write(marker)
+    e01 = ewf(built.path, tmp_path / "seized")
+    data = e01.read_bytes()
+    assert data.count(marker) == 1
+    e01.write_bytes(data.replace(marker, marker.upper()))  # damage after acquisition
+    found, _, checks = walked(e01)
+    assert checks[0].status in ("mismatch", "unreadable")
+    assert checks[0].warning() is not None
+    assert sha(content(found["seized.E01!/DCIM/Camera/IMG_0001.jpg"])) == sha(disk_photos["rocket"])
+
+
+def test_a_truncated_e01_is_an_error_for_that_image(tmp_path: Path,
+                                                    disk_photos: dict[str, bytes]) -> None:
+    built = build_ext4(tmp_path, disk_photos)
+    e01 = ewf(built.path, tmp_path / "seized")
+    e01.write_bytes(e01.read_bytes()[: e01.stat().st_size // 3])
+    found, done, _ = walked(e01)
+    assert found["seized.E01"].payload is not None  # the segment itself is still hashed
+    assert done and done[-1].error, "a truncated image must say why it was not read"
+    assert any(w in done[-1].error.lower() for w in ("ewf", "truncated", "corrupt", "unreadable"))
+
+
+def test_an_image_without_a_file_system_says_so(tmp_path: Path) -> None:
+    noise = tmp_path / "noise.dd"
+    blob = bytearray(hashlib.sha256(b"x").digest() * 40000)
+    blob[3:11] = b"NTFS    "  # looks like an NTFS boot sector to sniffing, but is not one
+    blob[510:512] = b"\x55\xaa"
+    noise.write_bytes(bytes(blob))
+    _, done, _ = walked(noise)
+    assert done[-1].error and "no partition table and no file system" in done[-1].error
