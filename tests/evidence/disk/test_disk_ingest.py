@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import build_ext4, build_fat, ewf, sha
+from disk_images import build_ext4, build_fat, ewf, sha
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -20,6 +20,7 @@ from sichter.store.db import open_store
 from sichter.store.models import CaseLog
 
 
+@pytest.mark.slow  # starts the worker pool (about 10 s on a loaded machine)
 def test_e01_ingest_exports_files_deleted_files_times_and_records_integrity(
         settings: Settings, tmp_path: Path, disk_photos: dict[str, bytes]) -> None:
     sessions = open_store(settings.effective_database_url)
@@ -63,6 +64,7 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[CliRunner, lis
     return CliRunner(), ["--home", str(tmp_path / "home")]
 
 
+@pytest.mark.slow
 def test_ingest_carve_finds_a_photo_in_unallocated_space(
         cli: tuple[CliRunner, list[str]], tmp_path: Path, disk_photos: dict[str, bytes]) -> None:
     runner, base = cli

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import KNOWN_MTIME, Built, build_ext4, build_fat, build_ntfs, ewf, mbr_disk, sha
+from disk_images import KNOWN_MTIME, Built, build_ext4, build_fat, build_ntfs, ewf, mbr_disk, sha
 
 from sichter.evidence.locator import Locator
 from sichter.evidence.model import ContainerDone, FileOccurrence, ImageIntegrity, open_payload

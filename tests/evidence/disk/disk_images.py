@@ -1,0 +1,163 @@
+"""Helpers that build small disk images on the fly with Debian's tools (no root, no loop mounts).
+
+Every image holds benign scikit-image photos, one of them deleted, so a test can ask for the
+deleted file's content back by SHA-256.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import shutil
+import struct
+import subprocess
+import zipfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+# 2020-01-02 03:04:05 UTC, set on files inside ext4 images so times can be checked exactly.
+KNOWN_MTIME = datetime(2020, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+def need(*tools: str) -> None:
+    missing = [t for t in tools if shutil.which(t) is None]
+    if missing:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"disk tools missing in CI: {missing} (make setup installs them)")
+        pytest.skip(f"disk tools missing: {missing}")
+
+
+def sh(*args: str | Path, stdin: str | None = None) -> None:
+    subprocess.run([str(a) for a in args], check=True, input=stdin, text=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass
+class Built:
+    """A disk image and what a reader must find in it (path inside the image -> bytes)."""
+
+    path: Path
+    files: dict[str, bytes]
+    deleted: dict[str, bytes] = field(default_factory=dict)
+
+
+def photo_zip(data: bytes) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("holiday/IMG_0100.JPG", data)
+    return buf.getvalue()
+
+
+def build_fat(folder: Path, photos: dict[str, bytes], fat32: bool = True, name: str = "card.dd") -> Built:
+    """FAT32 (or FAT16): DCIM/IMG_0001.JPG, DCIM/ALBUM.ZIP with a photo, DCIM/IMG_0002.JPG deleted."""
+    need("mkfs.vfat", "mcopy", "mdel", "mmd")
+    img = folder / name
+    with img.open("wb") as f:
+        f.truncate((40 if fat32 else 16) * 1024 * 1024)
+    sh("mkfs.vfat", *(["-F", "32"] if fat32 else []), img)
+    src = folder / f"{name}.src"
+    src.mkdir()
+    (src / "a.jpg").write_bytes(photos["astronaut"])
+    (src / "b.jpg").write_bytes(photos["coffee"])
+    (src / "album.zip").write_bytes(photo_zip(photos["chelsea"]))
+    sh("mmd", "-i", img, "::/DCIM")
+    sh("mcopy", "-i", img, src / "a.jpg", "::/DCIM/IMG_0001.JPG")
+    sh("mcopy", "-i", img, src / "album.zip", "::/DCIM/ALBUM.ZIP")
+    sh("mcopy", "-i", img, src / "b.jpg", "::/DCIM/IMG_0002.JPG")
+    sh("mdel", "-i", img, "::/DCIM/IMG_0002.JPG")
+    # FAT overwrites the first letter of a deleted name; the Sleuth Kit shows it as "_".
+    return Built(img, {"DCIM/IMG_0001.JPG": photos["astronaut"],
+                       "DCIM/ALBUM.ZIP": photo_zip(photos["chelsea"])},
+                 {"DCIM/_MG_0002.JPG": photos["coffee"]})
+
+
+def build_ext4(folder: Path, photos: dict[str, bytes], name: str = "phone.img") -> Built:
+    """ext4: DCIM/Camera/IMG_0001.jpg (mtime KNOWN_MTIME), DCIM/Camera/IMG_0002.jpg deleted."""
+    need("mkfs.ext4", "debugfs")
+    img = folder / name
+    with img.open("wb") as f:
+        f.truncate(8 * 1024 * 1024)
+    sh("mkfs.ext4", "-q", "-F", img)
+    src = folder / f"{name}.src"
+    src.mkdir()
+    (src / "a.jpg").write_bytes(photos["rocket"])
+    (src / "b.jpg").write_bytes(photos["chelsea"])
+    stamp = KNOWN_MTIME.strftime("%Y%m%d%H%M%S")
+    sh("debugfs", "-w", "-f", "-", img, stdin="\n".join([
+        "mkdir DCIM", "mkdir DCIM/Camera",
+        f"write {src / 'a.jpg'} DCIM/Camera/IMG_0001.jpg",
+        f"set_inode_field DCIM/Camera/IMG_0001.jpg mtime {stamp}",
+        f"write {src / 'b.jpg'} DCIM/Camera/IMG_0002.jpg",
+        "rm DCIM/Camera/IMG_0002.jpg", ""]))
+    return Built(img, {"DCIM/Camera/IMG_0001.jpg": photos["rocket"]},
+                 {"DCIM/Camera/IMG_0002.jpg": photos["chelsea"]})
+
+
+def build_ntfs(folder: Path, photos: dict[str, bytes], name: str = "laptop.img") -> Built:
+    """NTFS: IMG_0001.JPG and IMG_0002.JPG, whose MFT record is then marked free (deleted)."""
+    need("mkntfs", "ntfscp")
+    img = folder / name
+    with img.open("wb") as f:
+        f.truncate(8 * 1024 * 1024)
+    sh("mkntfs", "-q", "-F", "-f", img)
+    src = folder / f"{name}.src"
+    src.mkdir()
+    (src / "a.jpg").write_bytes(photos["coffee"])
+    (src / "b.jpg").write_bytes(photos["rocket"])
+    sh("ntfscp", "-f", img, src / "a.jpg", "IMG_0001.JPG")
+    sh("ntfscp", "-f", img, src / "b.jpg", "IMG_0002.JPG")
+    _ntfs_mark_free(img, "IMG_0002.JPG")
+    return Built(img, {"IMG_0001.JPG": photos["coffee"]}, {"IMG_0002.JPG": photos["rocket"]})
+
+
+def _ntfs_mark_free(img: Path, name: str) -> None:
+    """What deleting does to an MFT record: clear its in-use flag (no ntfs-3g mount needed)."""
+    import pytsk3
+
+    fs = pytsk3.FS_Info(pytsk3.Img_Info(str(img)))
+    record = fs.open(f"/{name}").info.meta.addr
+    with img.open("r+b") as f:
+        boot = f.read(512)
+        cluster = struct.unpack_from("<H", boot, 11)[0] * boot[13]
+        mft = struct.unpack_from("<Q", boot, 0x30)[0] * cluster
+        f.seek(mft + record * 1024 + 0x16)
+        flags = struct.unpack("<H", f.read(2))[0]
+        f.seek(mft + record * 1024 + 0x16)
+        f.write(struct.pack("<H", flags & ~1))
+
+
+def mbr_disk(path: Path, partitions: list[tuple[int, bytes]]) -> None:
+    """A DOS-partitioned disk: each (type, file-system bytes) at the next 1 MiB boundary."""
+    sector = 512
+    entries = b""
+    layout: list[tuple[int, bytes]] = []
+    lba = 2048
+    for ptype, data in partitions:
+        sectors = (len(data) + sector - 1) // sector
+        entries += struct.pack("<B3sB3sII", 0, b"\xfe\xff\xff", ptype, b"\xfe\xff\xff", lba, sectors)
+        layout.append((lba, data))
+        lba += (sectors + 2047) // 2048 * 2048
+    mbr = bytearray(sector)
+    mbr[446:446 + len(entries)] = entries
+    mbr[510:512] = b"\x55\xaa"
+    with path.open("wb") as f:
+        f.write(mbr)
+        for start, data in layout:
+            f.seek(start * sector)
+            f.write(data)
+        f.truncate(lba * sector)
+
+
+def ewf(image: Path, target: Path, *extra: str) -> Path:
+    """An uncompressed E01 (with MD5 and SHA-1 stored) of ``image``; returns the .E01 path."""
+    need("ewfacquire")
+    sh("ewfacquire", "-u", "-q", "-t", target, "-c", "none", "-d", "sha1", *extra, image)
+    return target.with_name(target.name + ".E01")
