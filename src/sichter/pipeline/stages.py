@@ -29,6 +29,7 @@ STAGE_MODULES: list[str] = [
     # Later issues append their stage modules here, e.g. "sichter.matching.stage".
     "sichter.classify.video",
     "sichter.classify.register",
+    "sichter.matching.robust_stage",
     "sichter.web.export_fields",
 ]
 
