@@ -8,7 +8,7 @@ import gzip
 import lzma
 import zlib
 from collections.abc import Callable, Iterator
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from sichter.errors import CorruptData, EvidenceError
 from sichter.evidence.member_io import BoundedReader, member_payload
@@ -16,9 +16,9 @@ from sichter.evidence.model import ContainerDone, ExpansionBudget, FileOccurrenc
 from sichter.evidence.tar_reader import TarReader
 
 _DECOMPRESSORS: dict[str, Callable[[BinaryIO], BinaryIO]] = {
-    "gzip": lambda f: gzip.GzipFile(fileobj=f, mode="rb"),  # type: ignore[dict-item]
-    "bzip2": lambda f: bz2.BZ2File(f, mode="rb"),  # type: ignore[dict-item]
-    "xz": lambda f: lzma.LZMAFile(f, mode="rb"),  # type: ignore[dict-item]
+    "gzip": lambda f: cast(BinaryIO, gzip.GzipFile(fileobj=f, mode="rb")),
+    "bzip2": lambda f: cast(BinaryIO, bz2.BZ2File(f, mode="rb")),
+    "xz": lambda f: cast(BinaryIO, lzma.LZMAFile(f, mode="rb")),
 }
 _SUFFIXES = {"gzip": (".gz", ".tgz"), "bzip2": (".bz2", ".tbz2", ".tbz"), "xz": (".xz", ".txz")}
 _ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError, ValueError)
@@ -30,9 +30,10 @@ class CompressedReader:
     def __init__(self, kind: str) -> None:
         self.kind = kind
 
-    def _open(self, fileobj: BinaryIO, budget: ExpansionBudget) -> BoundedReader:
+    def _open(self, fileobj: BinaryIO, budget: ExpansionBudget) -> BinaryIO:
         fileobj.seek(0)
-        return BoundedReader(_DECOMPRESSORS[self.kind](fileobj), budget, self.kind)
+        # BoundedReader offers the read/close subset of BinaryIO that every consumer uses.
+        return cast(BinaryIO, BoundedReader(_DECOMPRESSORS[self.kind](fileobj), budget, self.kind))
 
     def members(
         self, fileobj: BinaryIO, parent: FileOccurrence, budget: ExpansionBudget
@@ -71,8 +72,7 @@ class CompressedReader:
         inner = dataclasses.replace(budget, max_ratio=float("inf"))
         stream = self._open(fileobj, budget)
         try:
-            for event in TarReader().members(stream, parent, inner):  # type: ignore[arg-type]
-                yield event
+            yield from TarReader().members(stream, parent, inner)
         except _ERRORS as exc:
             yield ContainerDone(parent.source, parent.locator, inner.members,
                                 f"corrupt {self.kind} stream: {exc}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from sichter.errors import LimitExceeded
 from sichter.evidence.model import ExpansionBudget, Inline, Payload, Stream
@@ -72,7 +72,7 @@ def member_payload(
         if len(data) <= budget.max_inline_bytes:
             return Inline(data)
         # A lying or absent size: too big for memory after all; hand out a stream.
-    return Stream(lambda: BoundedReader(opener(), budget, name))  # type: ignore[arg-type,return-value]
+    return Stream(lambda: cast(BinaryIO, BoundedReader(opener(), budget, name)))
 
 
 def _read_up_to(reader: BoundedReader, limit: int) -> bytes:

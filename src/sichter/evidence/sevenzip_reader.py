@@ -5,7 +5,6 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any, BinaryIO
 
 import py7zr
@@ -136,15 +135,15 @@ class SevenZipReader:
         while (item := out.get()) is not _DONE:
             name, data, error = item
             seen.add(name)
-            info = infos.get(name)
+            known = infos.get(name)
             budget.members += 1
             count += 1
             yield FileOccurrence(
                 source=parent.source,
                 locator=parent.locator.child(self.kind, names.unique(name)),
                 payload=None if error else Inline(data),
-                size=info.uncompressed if info else len(data),
-                times=Timestamps(modified=_naive(info.creationtime) if info else None),
+                size=known.uncompressed if known else len(data),
+                times=Timestamps(modified=known.creationtime if known else None),
                 error=error,
             )
         worker.join()
@@ -156,6 +155,3 @@ class SevenZipReader:
                                  error=error or "member not reached in 7z stream")
         yield ContainerDone(parent.source, parent.locator, count, error)
 
-
-def _naive(value: datetime | None) -> datetime | None:
-    return value

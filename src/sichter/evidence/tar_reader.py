@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tarfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import BinaryIO
 
@@ -55,7 +55,7 @@ class TarReader:
                 occ_error: str | None = None
                 try:
                     payload = member_payload(
-                        info.size, lambda i=info: _extract(archive, i), budget, info.name
+                        info.size, _opener(archive, info), budget, info.name
                     )
                 except EvidenceError as exc:
                     occ_error = str(exc)
@@ -76,6 +76,10 @@ class TarReader:
         finally:
             archive.close()
         yield ContainerDone(parent.source, parent.locator, count, error)
+
+
+def _opener(archive: tarfile.TarFile, info: tarfile.TarInfo) -> Callable[[], BinaryIO]:
+    return lambda: _extract(archive, info)
 
 
 def _extract(archive: tarfile.TarFile, info: tarfile.TarInfo) -> BinaryIO:

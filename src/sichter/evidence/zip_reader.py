@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from sichter.errors import CorruptData, EvidenceError
 from sichter.evidence.member_io import member_payload
@@ -50,7 +50,7 @@ class ZipReader:
                 else:
                     try:
                         payload = member_payload(
-                            info.file_size, lambda i=info: archive.open(i), budget, info.filename
+                            info.file_size, _opener(archive, info), budget, info.filename
                         )
                     except EvidenceError as exc:
                         occ_error = str(exc)
@@ -71,6 +71,10 @@ class ZipReader:
         finally:
             archive.close()
         yield ContainerDone(parent.source, parent.locator, count, error)
+
+
+def _opener(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Callable[[], BinaryIO]:
+    return lambda: cast(BinaryIO, archive.open(info))
 
 
 def _zip_time(value: tuple[int, int, int, int, int, int]) -> datetime | None:

@@ -118,11 +118,11 @@ class WorkerPool:
         for worker in self._workers:
             if worker.task is None and self._queue:
                 worker.assign(self._queue.popleft())
-        busy = {w.conn: w for w in self._workers if w.task is not None}
+        busy = {id(w.conn): w for w in self._workers if w.task is not None}
         if not busy:
             return
-        for conn in wait(list(busy), timeout=timeout):
-            worker = busy[conn]
+        for conn in wait([w.conn for w in busy.values()], timeout=timeout):
+            worker = busy[id(conn)]
             outcome = self._receive(worker)
             if outcome is not None:
                 yield outcome

@@ -20,7 +20,8 @@ class ByteAccumulator(Protocol):
 
 
 class ByteSignal(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def accumulator(self) -> ByteAccumulator: ...
 
@@ -32,7 +33,8 @@ class ImageSignalValue:
 
 
 class ImageSignal(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def compute(self, rgb: np.ndarray) -> ImageSignalValue: ...
 
