@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from sichter.errors import EvidenceError
@@ -139,14 +140,14 @@ def analyse(
                            derivative_context(settings.case_id, digests.sha256, "thumbnail"))
     for name, stage in registry().image.items():
         if name not in settings.skip_stages:
-            _keep(facts, settings, name, _guarded(name, lambda st=stage: st(decoded, settings)))
+            _keep(facts, settings, name, _guarded(partial(stage, decoded, settings)))
     return facts
 
 
 def _run_video_stages(payload: Payload, settings: AnalysisSettings, facts: ContentFacts) -> None:
     for name, stage in registry().video.items():
         if name not in settings.skip_stages:
-            result = _guarded(name, lambda st=stage: st(lambda: open_payload(payload), settings))
+            result = _guarded(partial(stage, partial(open_payload, payload), settings))
             _keep(facts, settings, name, result)
             _adopt_video_facts(facts, result)
 
@@ -169,7 +170,7 @@ def _keep(facts: ContentFacts, settings: AnalysisSettings, name: str, result: di
     facts.analysis[name] = result
 
 
-def _guarded(name: str, run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+def _guarded(run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """A stage that cannot handle this content records why; the content's other facts stand."""
     try:
         return run()
