@@ -11,8 +11,8 @@ import heapq
 from dataclasses import dataclass, field
 
 from sichter.pipeline.analyse import ContentFacts, Digests
-from sichter.store.ingest_writer import ContainerStatus, NewContent, NewOccurrence
 from sichter.store.cases import now
+from sichter.store.ingest_writer import ContainerStatus, NewContent, NewOccurrence
 
 
 @dataclass
