@@ -107,8 +107,8 @@ def _session(path: str) -> Any:
 
 def classify(plugin: Plugin, image: Image.Image) -> dict[str, Any]:
     """Label probabilities and mapped scores of one image."""
-    x = np.asarray(image.convert("RGB").resize(plugin.size, Image.Resampling.BILINEAR),
-                   dtype=np.float32) / np.float32(255.0)
+    x: np.ndarray = np.asarray(image.convert("RGB").resize(plugin.size, Image.Resampling.BILINEAR),
+                               dtype=np.float32) / np.float32(255.0)
     if plugin.bgr:
         x = x[:, :, ::-1]
     x = (x - np.asarray(plugin.mean, np.float32)) / np.asarray(plugin.std, np.float32)
