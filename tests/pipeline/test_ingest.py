@@ -123,7 +123,8 @@ def test_store_holds_no_plaintext_images_and_thumbnails_decrypt(settings: Settin
         blobs = s.execute(select(Derivative, Content.sha256).join(Content)).all()
         assert len(blobs) > 40
         for derivative, sha in blobs:
-            assert b"\xff\xd8\xff" not in derivative.data and b"\x89PNG" not in derivative.data
+            # 4-byte JFIF marker: 3 bytes occur by chance in ~1.4 MB of ciphertext (8 % of runs)
+            assert b"\xff\xd8\xff\xe0" not in derivative.data and b"\x89PNG" not in derivative.data
             plain = open_sealed(key, derivative.data, derivative_context(case.id, sha, derivative.kind))
             if derivative.kind == "thumbnail":
                 assert max(Image.open(io.BytesIO(plain)).size) <= settings.thumbnail_px
