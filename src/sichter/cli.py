@@ -148,7 +148,7 @@ def ingest(
 def export(
     ctx: typer.Context,
     case: Annotated[str, typer.Argument()],
-    format: Annotated[str, typer.Option("--format", "-f", help="jsonl or csv")] = "jsonl",
+    format: Annotated[str, typer.Option("--format", "-f", help="jsonl, csv or vics")] = "jsonl",
     output: Annotated[str, typer.Option("-o", "--output", help="file, or - for stdout")] = "-",
 ) -> None:
     """One record per file occurrence (the export contract)."""
@@ -157,9 +157,19 @@ def export(
 
     def go() -> None:
         writers = {"jsonl": exp.write_jsonl, "csv": exp.write_csv}
-        if format not in writers:
-            raise UsageError(f"unknown export format {format!r}; choose jsonl or csv")
+        if format not in (*writers, "vics"):
+            raise UsageError(f"unknown export format {format!r}; choose jsonl, csv or vics")
         settings = ctx.obj.settings()
+        if format == "vics":  # VICS 2.0 case export (issue 4)
+            from sichter.hashsets.vics_export import write_vics
+
+            if output == "-":
+                n = write_vics(ctx.obj.sessions(settings), case, sys.stdout)
+            else:
+                with open(output, "w", encoding="utf-8") as out:
+                    n = write_vics(ctx.obj.sessions(settings), case, out)
+            console.print(f"exported {n:,} media (VICS 2.0)")
+            return
         rows = exp.records(ctx.obj.sessions(settings), case)
         if output == "-":
             n = writers[format](rows, sys.stdout)
@@ -205,8 +215,10 @@ def demo_generate(
 
 # --- command groups of later stages: one line each, modules keep heavy imports lazy ---
 from sichter.cli_ai import register as _register_ai; _register_ai(app)  # noqa: E402,E702,I001
-
-
 from sichter.cli_web import register as _register_web; _register_web(app, case_app)  # noqa: E402,E702,I001
+from sichter.cli_hashset import hashset_app, match_cmd; app.add_typer(hashset_app, name="hashset"); app.command("match")(match_cmd)  # noqa: E402,E702,I001,E501
+from sichter.cli_learn import model_app, qa_app, report_pdf; app.add_typer(model_app, name="model"); app.add_typer(qa_app, name="qa"); app.command("report-pdf")(report_pdf)  # noqa: E402,E702,I001,E501
+
+
 if __name__ == "__main__":
     app()

@@ -26,7 +26,9 @@ if TYPE_CHECKING:
     from sichter.signals.image import DecodedImage
 
 STAGE_MODULES: list[str] = [
-    # Later issues append their stage modules here, e.g. "sichter.matching.stage".
+    # Post-ingest stages run in this order: hash matching before triage, because known
+    # material's status and category feed the priority.
+    "sichter.matching.stage",
     "sichter.classify.video",
     "sichter.classify.register",
     "sichter.matching.robust_stage",
