@@ -7,10 +7,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from disk_images import KNOWN_MTIME, Built, build_ext4, build_fat, build_ntfs, ewf, mbr_disk, sha
+from disk_images import KNOWN_MTIME, Built, build_ext4, build_fat, build_ntfs, ewf, mbr_disk, sh, sha
 
 from sichter.evidence.locator import Locator
-from sichter.evidence.model import ContainerDone, FileOccurrence, ImageIntegrity, open_payload
+from sichter.evidence.model import ContainerDone, FileOccurrence, ImageIntegrity, Stream, open_payload
 from sichter.evidence.walk import walk
 from sichter.settings import Limits
 
@@ -173,3 +173,31 @@ def test_an_image_without_a_file_system_says_so(tmp_path: Path) -> None:
     noise.write_bytes(bytes(blob))
     _, done, _ = walked(noise)
     assert done[-1].error and "no partition table and no file system" in done[-1].error
+
+
+def test_files_larger_than_the_memory_limit_are_streamed_not_held(
+        tmp_path: Path, disk_photos: dict[str, bytes]) -> None:
+    built = build_ext4(tmp_path, disk_photos)
+    found, _, _ = walked(built.path, Limits(max_inline_bytes=1024))
+    occ = found["phone.img!/DCIM/Camera/IMG_0001.jpg"]
+    assert isinstance(occ.payload, Stream)
+    assert sha(content(occ)) == sha(disk_photos["rocket"])
+
+
+def test_a_deleted_file_whose_blocks_are_gone_is_an_error_and_the_walk_goes_on(
+        tmp_path: Path, disk_photos: dict[str, bytes]) -> None:
+    built = build_ext4(tmp_path, disk_photos)
+    import pytsk3
+
+    fs = pytsk3.FS_Info(pytsk3.Img_Info(str(built.path)))
+    inode = next(e.info.meta.addr for e in fs.open_dir("/DCIM/Camera")
+                 if e.info.name.name == b"IMG_0002.jpg")
+    del fs
+    # Point the deleted file's first extent far beyond the end of the file system.
+    sh("debugfs", "-w", "-R", f"set_inode_field <{inode}> block[5] 999999", built.path)
+    found, done, _ = walked(built.path)
+    gone = found["phone.img!/DCIM/Camera/IMG_0002.jpg"]
+    assert gone.deleted and gone.payload is None
+    assert gone.error and gone.error.startswith("deleted file: bytes 0-") and "not recoverable" in gone.error
+    assert sha(content(found["phone.img!/DCIM/Camera/IMG_0001.jpg"])) == sha(disk_photos["rocket"])
+    assert done[-1].error is None

@@ -131,7 +131,7 @@ class _ImageWalk:
                 # What was recovered is still evidence; the record says which part is lost.
                 return Inline(data), ("deleted file: " if file.deleted else "") + missing
             return Inline(data), None
-        return Stream(lambda f=file: tsk.FileReader(f)), None  # type: ignore[misc]
+        return Stream(lambda f=file: tsk.FileReader(f)), None  # type: ignore[arg-type,misc]
 
     def _carve(self, fs: Any, kind: str, prefix: str, offset: int,
                length: int) -> Iterator[WalkEvent]:
