@@ -35,32 +35,39 @@ class NsrlReader:
             db = _open(path)
         except sqlite3.Error as exc:
             raise CorruptData(f"{path.name}: not a readable SQLite database: {exc}") from exc
-        with db:
-            kind = _file_kind(db)
-            if kind is None:
-                raise CorruptData(f"{path.name}: no FILE table or view; not an NSRL RDSv3 database")
-            facts.details["flavour"] = "minimal" if kind == "table" else "full"
-            version = db.execute("SELECT version FROM VERSION LIMIT 1").fetchone() \
-                if _has(db, "VERSION") else None
-            facts.version = version[0] if version else None
-            # The minimal flavour's primary key starts (sha256, sha1, md5): in that order the
-            # rows of one file in many packages are adjacent and kept once.
-            order = " ORDER BY sha256, sha1, md5" if kind == "table" else ""
-            cursor = db.execute(f"SELECT sha256, sha1, md5, file_name FROM FILE{order}")
-            last: tuple[str, str, str] | None = None
-            number = 0
-            while rows := cursor.fetchmany(50_000):
-                for sha256, sha1, md5, file_name in rows:
-                    number += 1
-                    key = (sha256, sha1, md5)
-                    if key == last:
-                        continue
-                    last = key
-                    try:
-                        yield Record(sha256=hex_hash("sha256", sha256), sha1=hex_hash("sha1", sha1),
-                                     md5=hex_hash("md5", md5), name=file_name)
-                    except BadValue as exc:
-                        yield BadRecord(number, "record", str(exc))
+        try:
+            yield from self._rows(path, db, facts)
+        except sqlite3.Error as exc:
+            raise CorruptData(f"{path.name}: not a readable NSRL RDSv3 database: {exc}") from exc
+        finally:
+            db.close()
+
+    def _rows(self, path: Path, db: sqlite3.Connection, facts: SetFacts) -> Iterator[Record | BadRecord]:
+        kind = _file_kind(db)
+        if kind is None:
+            raise CorruptData(f"{path.name}: no FILE table or view; not an NSRL RDSv3 database")
+        facts.details["flavour"] = "minimal" if kind == "table" else "full"
+        version = db.execute("SELECT version FROM VERSION LIMIT 1").fetchone() \
+            if _has(db, "VERSION") else None
+        facts.version = version[0] if version else None
+        # The minimal flavour's primary key starts (sha256, sha1, md5): in that order the
+        # rows of one file in many packages are adjacent and kept once.
+        order = " ORDER BY sha256, sha1, md5" if kind == "table" else ""
+        cursor = db.execute(f"SELECT sha256, sha1, md5, file_name FROM FILE{order}")
+        last: tuple[str, str, str] | None = None
+        number = 0
+        while rows := cursor.fetchmany(50_000):
+            for sha256, sha1, md5, file_name in rows:
+                number += 1
+                key = (sha256, sha1, md5)
+                if key == last:
+                    continue
+                last = key
+                try:
+                    yield Record(sha256=hex_hash("sha256", sha256), sha1=hex_hash("sha1", sha1),
+                                 md5=hex_hash("md5", md5), name=file_name)
+                except BadValue as exc:
+                    yield BadRecord(number, "record", str(exc))
 
 
 def _open(path: Path) -> sqlite3.Connection:
