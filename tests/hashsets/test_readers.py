@@ -4,6 +4,7 @@ reported with its line or record number."""
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import tempfile
 from pathlib import Path
@@ -30,10 +31,10 @@ def _read(path: Path, fmt: str = "auto") -> tuple[list[Record], list[BadRecord],
 
 
 def _write(data: bytes, suffix: str = ".txt") -> Path:
-    f = tempfile.NamedTemporaryFile(delete=False, suffix=suffix)
-    f.write(data)
-    f.close()
-    return Path(f.name)
+    fd, name = tempfile.mkstemp(suffix=suffix)
+    os.write(fd, data)
+    os.close(fd)
+    return Path(name)
 
 
 media = st.fixed_dictionaries(
