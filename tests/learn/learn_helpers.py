@@ -54,3 +54,14 @@ def add_contents(sessions: sessionmaker[Session], case_id: int, rows: list[dict[
     return ids
 
 
+
+
+def review(sessions: sessionmaker[Session], case_name: str, decisions: dict[int, str], user: str) -> None:
+    """Record decisions through the review workspace's own service (as the web UI does)."""
+    from sichter.store.cases import get_case
+    from sichter.web.services.decisions import decide
+
+    with sessions.begin() as s:
+        case = get_case(s, case_name)
+        for cid, category in decisions.items():
+            decide(s, case, user, {cid: 0}, category, source="qa", expand_stacks=False)
