@@ -161,3 +161,38 @@ def ewf(image: Path, target: Path, *extra: str) -> Path:
     need("ewfacquire")
     sh("ewfacquire", "-u", "-q", "-t", target, "-c", "none", "-d", "sha1", *extra, image)
     return target.with_name(target.name + ".E01")
+
+
+def gpt_disk(path: Path, partitions: list[bytes]) -> None:
+    """A GPT disk (protective MBR, header, 128 entries) with each file system at 1 MiB steps."""
+    import uuid
+    import zlib
+
+    sector = 512
+    basic_data = uuid.UUID("EBD0A0A2-B9E5-4433-87C0-68B6B72699C7").bytes_le
+    entries = bytearray(128 * 128)
+    layout: list[tuple[int, bytes]] = []
+    lba = 2048
+    for i, data in enumerate(partitions):
+        sectors = (len(data) + sector - 1) // sector
+        struct.pack_into("<16s16sQQQ72s", entries, 128 * i, basic_data, uuid.uuid4().bytes_le,
+                         lba, lba + sectors - 1, 0, f"part{i + 1}".encode("utf-16-le"))
+        layout.append((lba, data))
+        lba += (sectors + 2047) // 2048 * 2048
+    total = lba + 34
+    header = bytearray(struct.pack("<8sIIIIQQQQ16sQIII", b"EFI PART", 0x00010000, 92, 0, 0, 1,
+                                   total - 1, 34, total - 34, uuid.uuid4().bytes_le, 2, 128, 128,
+                                   zlib.crc32(bytes(entries))))
+    struct.pack_into("<I", header, 16, zlib.crc32(bytes(header)))
+    mbr = bytearray(sector)
+    mbr[446:462] = struct.pack("<B3sB3sII", 0, b"\x00\x02\x00", 0xEE, b"\xff\xff\xff", 1,
+                               min(total - 1, 0xFFFFFFFF))
+    mbr[510:512] = b"\x55\xaa"
+    with path.open("wb") as f:
+        f.write(mbr)
+        f.write(bytes(header).ljust(sector, b"\x00"))
+        f.write(bytes(entries))
+        for start, data in layout:
+            f.seek(start * sector)
+            f.write(data)
+        f.truncate(total * sector)

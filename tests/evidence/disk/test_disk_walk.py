@@ -7,7 +7,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from disk_images import KNOWN_MTIME, Built, build_ext4, build_fat, build_ntfs, ewf, mbr_disk, sh, sha
+from disk_images import (
+    KNOWN_MTIME,
+    Built,
+    build_ext4,
+    build_fat,
+    build_ntfs,
+    ewf,
+    gpt_disk,
+    mbr_disk,
+    sh,
+    sha,
+)
 
 from sichter.evidence.locator import Locator
 from sichter.evidence.model import ContainerDone, FileOccurrence, ImageIntegrity, Stream, open_payload
@@ -200,4 +211,16 @@ def test_a_deleted_file_whose_blocks_are_gone_is_an_error_and_the_walk_goes_on(
     assert gone.deleted and gone.payload is None
     assert gone.error and gone.error.startswith("deleted file: bytes 0-") and "not recoverable" in gone.error
     assert sha(content(found["phone.img!/DCIM/Camera/IMG_0001.jpg"])) == sha(disk_photos["rocket"])
+    assert done[-1].error is None
+
+
+def test_gpt_partitions_are_read_too(tmp_path: Path, disk_photos: dict[str, bytes]) -> None:
+    ext = build_ext4(tmp_path, disk_photos)
+    ntfs = build_ntfs(tmp_path, disk_photos)
+    disk = tmp_path / "ssd.img"
+    gpt_disk(disk, [ext.path.read_bytes(), ntfs.path.read_bytes()])
+    found, done, _ = walked(disk)
+    assert sha(content(found["ssd.img!/p1/DCIM/Camera/IMG_0001.jpg"])) == sha(disk_photos["rocket"])
+    assert found["ssd.img!/p2/IMG_0002.JPG"].deleted
+    assert sha(content(found["ssd.img!/p2/IMG_0002.JPG"])) == sha(disk_photos["rocket"])
     assert done[-1].error is None
