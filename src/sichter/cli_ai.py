@@ -36,6 +36,10 @@ def rescore_cmd(
         with sessions() as s:
             case_id = get_case(s, case).id
         summary = compute_triage(settings, sessions, case_id, "rescore")
+        from sichter.web.services.queue import refresh_queue  # the grid follows the new order
+
+        with sessions.begin() as s:
+            refresh_queue(s, case_id)
         console.print(f"rescored {summary.contents} contents of {case}: "
                       + ", ".join(f"{k} {v}" for k, v in sorted(summary.tiers.items())))
 

@@ -15,6 +15,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -110,5 +111,45 @@ class AuditEvent(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+class ReviewQueue(Base):
+    """The review grid, precomputed: one row per image/video content of a case.
+
+    Denormalises what the grid sorts and filters on (triage priority, stack, hash-set status,
+    the current decision) so a page is one index range scan instead of joins and correlated
+    subqueries. Derived data: ``sichter.web.services.queue.refresh_queue`` rebuilds it from
+    ``content``, ``triage`` and ``review_state``; decisions update their rows in place.
+    """
+
+    __tablename__ = "review_queue"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), primary_key=True)
+    content_id: Mapped[int] = mapped_column(ForeignKey("content.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    priority: Mapped[int] = mapped_column(Integer)  # -1 when triage has not scored it
+    is_leader: Mapped[bool] = mapped_column(Boolean)  # lowest content id of its stack
+    stack_key: Mapped[str] = mapped_column(String(64))  # the PDQ, or the content id as text
+    stack_size: Mapped[int] = mapped_column(Integer)
+    media_type: Mapped[str] = mapped_column(String(10))
+    suggested_category: Mapped[str | None] = mapped_column(String(40))
+    youngest_band: Mapped[str | None] = mapped_column(String(20))
+    explicit: Mapped[float | None] = mapped_column(Float)
+    known_status: Mapped[str] = mapped_column(String(20))
+    category: Mapped[str | None] = mapped_column(String(40))  # the reviewer's current decision
+    reviewed: Mapped[bool] = mapped_column(Boolean)
+    version: Mapped[int] = mapped_column(Integer)  # review_state.version, 0 = never decided
+
+
 # Near-duplicate stacks group contents by PDQ within a case; the grid asks for this often.
 Index("ix_content_case_pdq", Content.case_id, Content.pdq)
+
+# The grid reads tiles (leaders) best priority first, then by content id; each index below
+# serves that order after equality on its prefix, so a page is a range scan whatever its depth.
+_Q = ReviewQueue
+_ORDER = (_Q.priority.desc(), _Q.content_id)
+Index("ix_review_queue_order", _Q.case_id, _Q.is_leader, *_ORDER)
+Index("ix_review_queue_reviewed", _Q.case_id, _Q.is_leader, _Q.reviewed, *_ORDER)
+Index("ix_review_queue_category", _Q.case_id, _Q.is_leader, _Q.category, *_ORDER)
+Index("ix_review_queue_suggested", _Q.case_id, _Q.is_leader, _Q.suggested_category, *_ORDER)
+Index("ix_review_queue_band", _Q.case_id, _Q.is_leader, _Q.youngest_band, *_ORDER)
+Index("ix_review_queue_status", _Q.case_id, _Q.is_leader, _Q.known_status, *_ORDER)
+Index("ix_review_queue_stack", _Q.case_id, _Q.stack_key)

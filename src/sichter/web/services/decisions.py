@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from sichter.errors import SichterError, UsageError
 from sichter.store.models import Case, Content
 from sichter.store.review_models import ReviewDecision, ReviewState
-from sichter.web.services import audit
+from sichter.web.services import audit, queue
 from sichter.web.services.schemes import valid_codes
 
 SOURCES = ("grid", "stack", "item", "api", "undo", "qa")
@@ -138,6 +138,7 @@ def _write(session: Session, case: Case, user: str, content_id: int, state: Deci
         if done.rowcount != 1:  # type: ignore[attr-defined]
             now = state_of(session, case.id, [content_id]).get(content_id)
             raise Conflict([now], [content_id])
+    queue.record_decision(session, case.id, content_id, category, version)  # same transaction
     session.add(ReviewDecision(case_id=case.id, content_id=content_id, category=category,
                                previous_category=before, user=user, decided_at=at,
                                scheme=case.scheme, version=version, source=source, batch=batch))

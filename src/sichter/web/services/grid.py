@@ -1,8 +1,12 @@
 """The review grid: near-duplicate stacks ordered by priority, filtered, keyset-paginated.
 
 One tile per stack: the stack's leader is its lowest content id among the contents of the
-case with the same PDQ. Paging never uses OFFSET: the cursor is the (priority, id) of the
-last tile, so page 10 000 costs what page 1 costs (given the indexes).
+case with the same PDQ. Tiles are read from the precomputed ``review_queue`` (see
+``sichter.web.services.queue``), whose indexes end in (priority DESC, content_id), so every
+filter that is an equality on an indexed column plus the order is one index range scan.
+Paging never uses OFFSET: the cursor is the (priority, id) of the last tile, and the next
+page is read as "the rest of that priority after id" then "lower priorities", two seeks, so
+page 10 000 costs what page 1 costs.
 """
 
 from __future__ import annotations
@@ -10,15 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, literal, null, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import ColumnElement, Select, exists, false, func, select, true
+from sqlalchemy.orm import Session
 
 from sichter.errors import UsageError
-from sichter.store.models import Content, Derivative, Occurrence
-from sichter.store.review_models import ReviewState
-from sichter.web.services.triage_view import triage_table
-
-NO_PRIORITY = -1
+from sichter.store.models import Derivative, Occurrence
+from sichter.store.review_models import ReviewQueue
+from sichter.web.services.queue import NO_PRIORITY, ensure_queue
 
 
 @dataclass(frozen=True)
@@ -70,31 +72,21 @@ def page(session: Session, case_id: int, flt: GridFilter, cursor: str | None = N
          limit: int = 60) -> Page:
     """One page of tiles, best priority first, then by content id."""
     limit = max(1, min(limit, 500))
-    t = triage_table(session)
-    col = (lambda name: t.c[name] if t is not None and name in t.c else null())  # noqa: E731
-    sort_key = func.coalesce(col("priority"), NO_PRIORITY) if t is not None else literal(NO_PRIORITY)
-    same = aliased(Content)
-    stack_size = (select(func.count()).where(same.case_id == Content.case_id, same.pdq == Content.pdq)
-                  .correlate(Content).scalar_subquery())
-    first_path = (select(func.min(Occurrence.path)).where(Occurrence.case_id == Content.case_id,
-                                                          Occurrence.content_id == Content.id)
-                  .correlate(Content).scalar_subquery())
-    size = case((Content.pdq.is_(None), 1), else_=stack_size)
-    q = (select(Content.id, size, sort_key, col("suggested_category"), col("youngest_band"),
-                col("explicit"), col("known_status"), ReviewState.category,
-                func.coalesce(ReviewState.version, 0), Content.media_type, first_path)
-         .outerjoin(ReviewState, ReviewState.content_id == Content.id)
-         .where(Content.case_id == case_id, Content.media_type.in_(("image", "video")))
-         .where(or_(Content.pdq.is_(None), ~exists().where(
-             same.case_id == Content.case_id, same.pdq == Content.pdq, same.id < Content.id))))
-    if t is not None:
-        q = q.outerjoin(t, t.c.content_id == Content.id)
-    for cond in _conditions(flt, col, session, case_id):
-        q = q.where(cond)
     after = parse_cursor(cursor)
-    if after is not None:
-        q = q.where(or_(sort_key < after[0], and_(sort_key == after[0], Content.id > after[1])))
-    rows = session.execute(q.order_by(sort_key.desc(), Content.id).limit(limit + 1)).all()
+    ensure_queue(session, case_id)
+    q = _query(session, case_id, flt)
+    Q = ReviewQueue
+    if after is None:
+        rows = list(session.execute(q.order_by(Q.priority.desc(), Q.content_id).limit(limit + 1)))
+    else:
+        # Two seeks instead of "priority < p OR (priority = p AND id > i)", which no index
+        # can seek on: the rest of the cursor's priority, then everything below it.
+        rows = list(session.execute(q.where(Q.priority == after[0], Q.content_id > after[1])
+                                    .order_by(Q.content_id).limit(limit + 1)))
+        if len(rows) <= limit:
+            rows += session.execute(q.where(Q.priority < after[0])
+                                    .order_by(Q.priority.desc(), Q.content_id)
+                                    .limit(limit + 1 - len(rows)))
     tiles = [Tile(r[0], int(r[1]), None if r[2] == NO_PRIORITY else int(r[2]), r[3], r[4],
                   None if r[5] is None else float(r[5]), r[6], r[7], int(r[8]), r[9], r[10] or "")
              for r in rows[:limit]]
@@ -105,31 +97,45 @@ def page(session: Session, case_id: int, flt: GridFilter, cursor: str | None = N
     return Page(tiles, nxt)
 
 
-def _conditions(flt: GridFilter, col: Any, session: Session, case_id: int) -> list[ColumnElement[bool]]:
+def _query(session: Session, case_id: int, flt: GridFilter) -> Select[Any]:
+    Q = ReviewQueue
+    # Evaluated only for the rows a page returns (at most limit + 1), through the
+    # (case_id, content_id) index on occurrence.
+    first_path = (select(func.min(Occurrence.path)).where(Occurrence.case_id == Q.case_id,
+                                                          Occurrence.content_id == Q.content_id)
+                  .correlate(Q).scalar_subquery())
+    q = (select(Q.content_id, Q.stack_size, Q.priority, Q.suggested_category, Q.youngest_band,
+                Q.explicit, Q.known_status, Q.category, Q.version, Q.media_type, first_path)
+         .where(Q.case_id == case_id, Q.is_leader == true()))
+    for cond in _conditions(flt, case_id):
+        q = q.where(cond)
+    return q
+
+
+def _conditions(flt: GridFilter, case_id: int) -> list[ColumnElement[bool]]:
+    Q = ReviewQueue
     conds: list[ColumnElement[bool]] = []
     if flt.status:
-        conds.append(func.coalesce(col("known_status"), "unknown") == flt.status)
+        conds.append(Q.known_status == flt.status)
     if flt.suggested:
-        conds.append(col("suggested_category") == flt.suggested)
+        conds.append(Q.suggested_category == flt.suggested)
     if flt.band:
-        conds.append(col("youngest_band") == flt.band)
+        conds.append(Q.youngest_band == flt.band)
     if flt.explicit_min is not None:
-        conds.append(col("explicit") >= flt.explicit_min)
+        conds.append(Q.explicit >= flt.explicit_min)
     if flt.explicit_max is not None:
-        conds.append(col("explicit") <= flt.explicit_max)
+        conds.append(Q.explicit <= flt.explicit_max)
     if flt.decided == "none":
-        conds.append(ReviewState.category.is_(None))
+        conds.append(Q.category.is_(None))
     elif flt.decided:
-        conds.append(ReviewState.category == flt.decided)
-    if flt.reviewed is True:
-        conds.append(ReviewState.category.is_not(None))
-    elif flt.reviewed is False:
-        conds.append(ReviewState.category.is_(None))
+        conds.append(Q.category == flt.decided)
+    if flt.reviewed is not None:
+        conds.append(Q.reviewed == (true() if flt.reviewed else false()))
     if flt.media:
-        conds.append(Content.media_type == flt.media)
+        conds.append(Q.media_type == flt.media)
     if flt.path:
         pattern = "%" + flt.path.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        conds.append(exists().where(Occurrence.case_id == case_id, Occurrence.content_id == Content.id,
+        conds.append(exists().where(Occurrence.case_id == case_id, Occurrence.content_id == Q.content_id,
                                     Occurrence.path.like(pattern, escape="\\")))
     return conds
 

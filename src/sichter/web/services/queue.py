@@ -1,0 +1,113 @@
+"""The precomputed review queue behind the grid (``review_queue``): build, refresh, decide.
+
+The queue is derived data. ``refresh_queue`` rebuilds a case's rows (or those of some
+contents and their near-duplicate stacks) from ``content``, ``triage`` and ``review_state``
+in one INSERT … SELECT with window functions, so a million contents cost one statement
+rather than a million ORM objects. Who keeps it current:
+
+- the post-ingest stage ``review_queue`` (``sichter.web.queue_stage``, listed last in
+  ``STAGE_MODULES`` so it sees the hash-match and triage results of that ingest);
+- ``sichter rescore`` after recomputing triage;
+- every decision and undo (``record_decision``, in the decision's own transaction);
+- the grid itself, once, for a case that has media but no queue rows yet (a store
+  upgraded from before the queue existed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import String, cast, delete, exists, func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from sichter.store.ai_models import Triage
+from sichter.store.models import Content
+from sichter.store.review_models import ReviewQueue, ReviewState
+
+NO_PRIORITY = -1
+MEDIA = ("image", "video")
+_CHUNK = 2000  # content ids per partial refresh statement (well under SQLite's variable limit)
+
+_COLUMNS = ("case_id", "content_id", "priority", "is_leader", "stack_key", "stack_size",
+            "media_type", "suggested_category", "youngest_band", "explicit", "known_status",
+            "category", "reviewed", "version")
+
+
+def _source(case_id: int) -> tuple[object, object]:
+    """The SELECT producing queue rows for the case's media (before any restriction), and the
+    stack-key expression it partitions by."""
+    stack_key = func.coalesce(Content.pdq, cast(Content.id, String(64)))
+    leader = func.min(Content.id).over(partition_by=stack_key)
+    size = func.count(Content.id).over(partition_by=stack_key)
+    q = (select(Content.case_id, Content.id, func.coalesce(Triage.priority, NO_PRIORITY),
+                Content.id == leader, stack_key, size, Content.media_type,
+                Triage.suggested_category, Triage.youngest_band, Triage.explicit,
+                func.coalesce(Triage.known_status, "unknown"), ReviewState.category,
+                ReviewState.category.is_not(None),
+                func.coalesce(ReviewState.version, 0))
+         .outerjoin(Triage, Triage.content_id == Content.id)
+         .outerjoin(ReviewState, ReviewState.content_id == Content.id)
+         .where(Content.case_id == case_id, Content.media_type.in_(MEDIA)))
+    return q, stack_key
+
+
+def refresh_queue(session: Session, case_id: int, content_ids: Iterable[int] | None = None) -> int:
+    """Bring the queue rows of a case up to date, in the caller's transaction.
+
+    Without ``content_ids`` every row of the case is rebuilt. With them, the rows of those
+    contents and of every member of their near-duplicate stacks (leader and size may change
+    when a member arrives). Returns the number of rows written.
+    """
+    if content_ids is None:
+        session.execute(delete(ReviewQueue).where(ReviewQueue.case_id == case_id))
+        q, _ = _source(case_id)
+        return _insert(session, q)
+    ids = sorted(set(content_ids))
+    written = 0
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start:start + _CHUNK]
+        pdqs = sorted({p for p in session.scalars(select(Content.pdq).where(
+            Content.case_id == case_id, Content.id.in_(chunk), Content.pdq.is_not(None)))})
+        q, stack_key = _source(case_id)
+        in_chunk = or_(Content.id.in_(chunk), Content.pdq.in_(pdqs)) if pdqs else Content.id.in_(chunk)
+        # Stack mates are found through ``content`` (by PDQ), so the window sees whole stacks.
+        session.execute(delete(ReviewQueue).where(
+            ReviewQueue.case_id == case_id,
+            or_(ReviewQueue.content_id.in_(chunk), ReviewQueue.stack_key.in_(pdqs))
+            if pdqs else ReviewQueue.content_id.in_(chunk)))
+        written += _insert(session, q.where(in_chunk))
+    return written
+
+
+def _insert(session: Session, q: object) -> int:
+    result = session.execute(insert(ReviewQueue).from_select(list(_COLUMNS), q))  # type: ignore[arg-type]
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def record_decision(session: Session, case_id: int, content_id: int, category: str | None,
+                    version: int) -> None:
+    """Mirror a decision (or undo) onto the content's queue row, in the decision's transaction.
+
+    A content without a queue row (queue not built yet) is left alone: building the queue
+    later reads ``review_state`` anyway.
+    """
+    session.execute(update(ReviewQueue).where(ReviewQueue.case_id == case_id,
+                                              ReviewQueue.content_id == content_id)
+                    .values(category=category, reviewed=category is not None, version=version))
+
+
+def ensure_queue(session: Session, case_id: int) -> bool:
+    """Build the case's queue in its own committed transaction if the case has media but no
+    queue rows (a store from before the queue, or contents written without an ingest).
+    Returns True when it built one. Cheap when the queue exists: two index probes."""
+    has_rows = session.scalar(select(exists().where(ReviewQueue.case_id == case_id)))
+    if has_rows:
+        return False
+    has_media = session.scalar(select(exists().where(Content.case_id == case_id,
+                                                     Content.media_type.in_(MEDIA))))
+    if not has_media:
+        return False
+    with Session(session.get_bind()) as w, w.begin():
+        refresh_queue(w, case_id)
+    return True
+
