@@ -94,8 +94,13 @@ class _ImageWalk:
                     f"partition {part.index} ({part.description}, {part.length:,} bytes at "
                     f"offset {part.offset:,}): {exc}"))
                 continue
-            yield from self._files(fs, "volume", prefix)
-            yield from self._carve(fs, "volume", prefix, part.offset, part.length)
+            try:
+                yield from self._files(fs, "volume", prefix)
+                yield from self._carve(fs, "volume", prefix, part.offset, part.length)
+            except (OSError, RuntimeError) as exc:  # one damaged partition must not end the disk
+                reason = self.media_error or str(exc).strip().splitlines()[-1]
+                yield self._occurrence("volume", prefix, None,
+                                       error=f"partition {part.index}: reading stopped: {reason}")
 
     def _occurrence(self, kind: str, inner: str, payload: Payload | None, **kw: Any) -> FileOccurrence:
         locator: Locator = self.parent.locator.child(kind, self.names.unique(inner))
