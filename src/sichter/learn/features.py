@@ -62,18 +62,21 @@ def _num(value: Any, default: float = 0.0) -> float:
 
 def feature_vector(facts: ContentFacts) -> list[float]:
     """The features of one content in ``FEATURE_NAMES`` order; missing facts become neutral."""
-    ai = facts.analysis.get("ai") if isinstance(facts.analysis, dict) else None
-    ai = ai if isinstance(ai, dict) else {}
-    classes = ai.get("classes") if isinstance(ai.get("classes"), dict) else {}
-    faces = [f for f in ai.get("faces") or [] if isinstance(f, dict)]
+    raw = facts.analysis.get("ai") if isinstance(facts.analysis, dict) else None
+    ai: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    classes: dict[str, Any] = ai["classes"] if isinstance(ai.get("classes"), dict) else {}
+    raw_faces = ai.get("faces")
+    faces = [f for f in raw_faces if isinstance(f, dict)] if isinstance(raw_faces, list) else []
     ages = [_num(f.get("age"), 99.0) for f in faces if f.get("age") is not None]
     lows = [_num(f.get("age_low"), 99.0) for f in faces if f.get("age_low") is not None]
-    band = ai.get("youngest_band") or ("none" if not faces else "uncertain")
+    band = ai.get("youngest_band")
+    if not isinstance(band, str) or band not in BANDS:
+        band = "none" if not faces else "uncertain"
     w, h = facts.width or 0, facts.height or 0
     exif = facts.exif or {}
     vec = [_num(ai.get("explicit"))]
     vec += [_num(classes.get(c)) for c in DETECTOR_CLASSES]
-    vec += [float(ai.get("face_count", len(faces)) or 0),
+    vec += [_num(ai.get("face_count", len(faces))),
             max((_num(f.get("score")) for f in faces), default=0.0),
             min(ages, default=99.0), min(lows, default=99.0)]
     vec += [1.0 if band == b else 0.0 for b in BANDS]

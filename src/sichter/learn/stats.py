@@ -30,7 +30,7 @@ def clopper_pearson_upper(k: int, n: int, confidence: float = 0.95) -> float:
         return 1.0
     if k == 0:
         # closed form, exact; also what beta.ppf gives, but without its numerical noise
-        return 1.0 - (1.0 - confidence) ** (1.0 / n)
+        return float(1.0 - (1.0 - confidence) ** (1.0 / n))
     return float(beta.ppf(confidence, k + 1, n - k))
 
 
