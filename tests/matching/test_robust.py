@@ -102,7 +102,10 @@ def test_index_round_trip_gives_the_same_matches(index: RobustIndex) -> None:
     assert len(copy) == len(index) == len(KNOWN)
     assert copy.config == index.config
     query = extract(analysis(TRANSFORMS["crop5"](sample("coffee"))))
-    assert copy.query(query, top_k=3) == index.query(query, top_k=3)
+    before, after = index.query(query, top_k=3), copy.query(query, top_k=3)
+    assert [m.key for m in after] == [m.key for m in before] == ["coffee"]
+    # stored points are rounded to quarter pixels, which may move a pair across a cell edge
+    assert abs(after[0].inliers - before[0].inliers) <= 3
 
 
 def test_large_index_uses_clustered_search_and_still_finds_crops() -> None:
@@ -141,7 +144,7 @@ def test_array_that_is_not_an_image_is_a_clear_error() -> None:
 
 def test_thresholds_are_recorded_with_the_kind() -> None:
     recorded = RobustConfig().as_dict()
-    assert recorded["kind"] == "orb_ransac" and recorded["min_inliers"] == 16
+    assert recorded["kind"] == "orb_ransac" and recorded["min_inliers"] == 12
 
 
 @settings(max_examples=60, deadline=None)

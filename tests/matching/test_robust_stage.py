@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 from sqlalchemy import select
 
 from sichter.demo.photos import TRANSFORMS, encode, sample
@@ -29,8 +30,7 @@ def test_ingest_stores_sealed_local_features_that_match_a_cropped_copy(
     evidence = tmp_path / "evidence"
     evidence.mkdir()
     (evidence / "coffee.png").write_bytes(encode(sample("coffee"), "PNG"))
-    (evidence / "flat.png").write_bytes(encode(sample("coffee").resize((8, 8)).resize((64, 64)),
-                                               "PNG"))
+    (evidence / "flat.png").write_bytes(encode(Image.new("RGB", (64, 48), (40, 90, 160)), "PNG"))
     others = [name for name in registry().image if name != "orb_ransac"]
     settings = load_settings(home, database_url=db_url, workers=1, user="tester",
                              skip_stages=others)
