@@ -144,12 +144,15 @@ Index("ix_content_case_pdq", Content.case_id, Content.pdq)
 
 # The grid reads tiles (leaders) best priority first, then by content id; each index below
 # serves that order after equality on its prefix, so a page is a range scan whatever its depth.
+# Trailing columns let the other filters be checked in the index before the row is read.
 _Q = ReviewQueue
 _ORDER = (_Q.priority.desc(), _Q.content_id)
-Index("ix_review_queue_order", _Q.case_id, _Q.is_leader, *_ORDER)
-Index("ix_review_queue_reviewed", _Q.case_id, _Q.is_leader, _Q.reviewed, *_ORDER)
+Index("ix_review_queue_order", _Q.case_id, _Q.is_leader, *_ORDER, _Q.explicit, _Q.media_type,
+      _Q.reviewed)
+Index("ix_review_queue_reviewed", _Q.case_id, _Q.is_leader, _Q.reviewed, *_ORDER, _Q.explicit)
 Index("ix_review_queue_category", _Q.case_id, _Q.is_leader, _Q.category, *_ORDER)
-Index("ix_review_queue_suggested", _Q.case_id, _Q.is_leader, _Q.suggested_category, *_ORDER)
-Index("ix_review_queue_band", _Q.case_id, _Q.is_leader, _Q.youngest_band, *_ORDER)
-Index("ix_review_queue_status", _Q.case_id, _Q.is_leader, _Q.known_status, *_ORDER)
+Index("ix_review_queue_suggested", _Q.case_id, _Q.is_leader, _Q.suggested_category, *_ORDER,
+      _Q.reviewed)
+Index("ix_review_queue_band", _Q.case_id, _Q.is_leader, _Q.youngest_band, *_ORDER, _Q.reviewed)
+Index("ix_review_queue_status", _Q.case_id, _Q.is_leader, _Q.known_status, *_ORDER, _Q.reviewed)
 Index("ix_review_queue_stack", _Q.case_id, _Q.stack_key)

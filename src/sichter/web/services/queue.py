@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import String, cast, delete, exists, func, insert, or_, select, update
+from sqlalchemy import String, cast, delete, exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from sichter.store.ai_models import Triage
@@ -68,19 +68,42 @@ def refresh_queue(session: Session, case_id: int, content_ids: Iterable[int] | N
         chunk = ids[start:start + _CHUNK]
         pdqs = sorted({p for p in session.scalars(select(Content.pdq).where(
             Content.case_id == case_id, Content.id.in_(chunk), Content.pdq.is_not(None)))})
-        q, stack_key = _source(case_id)
-        in_chunk = or_(Content.id.in_(chunk), Content.pdq.in_(pdqs)) if pdqs else Content.id.in_(chunk)
-        # Stack mates are found through ``content`` (by PDQ), so the window sees whole stacks.
-        session.execute(delete(ReviewQueue).where(
-            ReviewQueue.case_id == case_id,
-            or_(ReviewQueue.content_id.in_(chunk), ReviewQueue.stack_key.in_(pdqs))
-            if pdqs else ReviewQueue.content_id.in_(chunk)))
-        written += _insert(session, q.where(in_chunk))
+        # Whole stacks, found through ``content`` by PDQ, so the window sees every member.
+        # (Separate IN lists, not one OR: each is an index seek, the OR was a case scan.)
+        affected = set(chunk)
+        for part in range(0, len(pdqs), _CHUNK):
+            affected.update(session.scalars(select(Content.id).where(
+                Content.case_id == case_id, Content.pdq.in_(pdqs[part:part + _CHUNK]))))
+        members = sorted(affected)
+        for part in range(0, len(members), _CHUNK):
+            session.execute(delete(ReviewQueue).where(
+                ReviewQueue.case_id == case_id,
+                ReviewQueue.content_id.in_(members[part:part + _CHUNK])))
+        # One INSERT per slice of whole stacks: a stack never straddles two slices.
+        for part in _stack_slices(session, case_id, members):
+            q, _ = _source(case_id)
+            written += _insert(session, q.where(Content.id.in_(part)))
     return written
 
 
+def _stack_slices(session: Session, case_id: int, members: list[int]) -> list[list[int]]:
+    """``members`` cut into lists of about ``_CHUNK`` ids, keeping each PDQ stack together."""
+    by_key: dict[str, list[int]] = {}
+    for part in range(0, len(members), _CHUNK):
+        for cid, pdq in session.execute(select(Content.id, Content.pdq).where(
+                Content.case_id == case_id, Content.id.in_(members[part:part + _CHUNK]))):
+            by_key.setdefault(pdq or f"#{cid}", []).append(cid)
+    slices: list[list[int]] = [[]]
+    for group in by_key.values():
+        if slices[-1] and len(slices[-1]) + len(group) > _CHUNK:
+            slices.append([])
+        slices[-1].extend(group)
+    return [sl for sl in slices if sl]
+
+
 def _insert(session: Session, q: object) -> int:
-    result = session.execute(insert(ReviewQueue).from_select(list(_COLUMNS), q))  # type: ignore[arg-type]
+    stmt = insert(ReviewQueue).from_select(list(_COLUMNS), q)  # type: ignore[arg-type]
+    result = session.execute(stmt.execution_options(preserve_rowcount=True))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 

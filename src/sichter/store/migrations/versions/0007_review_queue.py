@@ -17,16 +17,16 @@ down_revision = "0006"
 branch_labels = None
 depends_on = None
 
-# (index name, equality columns after case_id, is_leader); each ends in priority DESC, content_id
-_ORDER_INDEXES = (
-    ("ix_review_queue_order", ()),
-    ("ix_review_queue_reviewed", ("reviewed",)),
-    ("ix_review_queue_category", ("category",)),
-    ("ix_review_queue_suggested", ("suggested_category",)),
-    ("ix_review_queue_band", ("youngest_band",)),
-    ("ix_review_queue_status", ("known_status",)),
+# (index name, equality columns after case_id and is_leader, columns after the order
+# priority DESC, content_id) — the trailing ones let filters be checked in the index
+_ORDER_INDEXES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
+    ("ix_review_queue_order", (), ("explicit", "media_type", "reviewed")),
+    ("ix_review_queue_reviewed", ("reviewed",), ("explicit",)),
+    ("ix_review_queue_category", ("category",), ()),
+    ("ix_review_queue_suggested", ("suggested_category",), ("reviewed",)),
+    ("ix_review_queue_band", ("youngest_band",), ("reviewed",)),
+    ("ix_review_queue_status", ("known_status",), ("reviewed",)),
 )
-
 
 def upgrade() -> None:
     op.create_table(
@@ -52,15 +52,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("case_id", "content_id", name=op.f("pk_review_queue")),
     )
     with op.batch_alter_table("review_queue", schema=None) as batch_op:
-        for name, eq in _ORDER_INDEXES:
+        for name, eq, tail in _ORDER_INDEXES:
             batch_op.create_index(name, ["case_id", "is_leader", *eq, sa.text("priority DESC"),
-                                         "content_id"], unique=False)
+                                         "content_id", *tail], unique=False)
         batch_op.create_index("ix_review_queue_stack", ["case_id", "stack_key"], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("review_queue", schema=None) as batch_op:
         batch_op.drop_index("ix_review_queue_stack")
-        for name, _ in reversed(_ORDER_INDEXES):
+        for name, _, _ in reversed(_ORDER_INDEXES):
             batch_op.drop_index(name)
     op.drop_table("review_queue")
