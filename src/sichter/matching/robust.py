@@ -100,8 +100,8 @@ def extract(rgb: np.ndarray, max_features: int = MAX_FEATURES) -> LocalFeatures:
         interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
         grey = cv2.resize(grey, size, interpolation=interp)
     for threshold in _FAST_THRESHOLDS:
-        orb = cv2.ORB_create(nfeatures=max_features, fastThreshold=threshold, edgeThreshold=15,
-                             patchSize=31)
+        orb = cv2.ORB_create(  # type: ignore[attr-defined]
+            nfeatures=max_features, fastThreshold=threshold, edgeThreshold=15, patchSize=31)
         keypoints, descriptors = orb.detectAndCompute(grey, None)
         if len(keypoints) >= _ENOUGH_KEYPOINTS:
             break

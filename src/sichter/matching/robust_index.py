@@ -86,7 +86,7 @@ def _binary_index(descriptors: np.ndarray, nprobe: int) -> Any:
     ivf.train(descriptors[:nlist])  # a no-op: the quantiser already holds nlist centroids
     ivf.add(descriptors)
     ivf.nprobe = nprobe
-    ivf.referenced_objects = [quantiser]  # faiss's idiom: keep the quantiser alive
+    ivf.referenced_objects = [quantiser]  # type: ignore[attr-defined]  # keeps it alive
     return ivf
 
 
