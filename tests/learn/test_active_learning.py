@@ -110,3 +110,22 @@ def test_a_failed_round_is_recorded_and_never_raises(store, new_case) -> None:
     with store() as s:
         state = s.scalar(select(ActiveLearningState).where(ActiveLearningState.case_id == case_id))
     assert state is not None and state.status == "failed" and "unavailable" in (state.error or "")
+
+
+def test_export_records_carry_the_learned_priority(store, new_case) -> None:
+    from sichter.report.export import records
+    from sichter.store.models import Occurrence
+
+    case_id, rel, irr = _case(store, new_case, n=40)
+    decisions = Decisions()
+    for cid in rel[:3] + irr[:5]:
+        decisions.decide(cid, "1" if cid in rel else "0")
+    rerank(store, case_id, decisions)
+    with store.begin() as s:
+        for cid in (rel[0], rel[5]):
+            s.add(Occurrence(case_id=case_id, content_id=cid, source="/evidence", path=f"/evidence/{cid}.jpg",
+                             path_key=f"{cid:064d}", origin=[], size=1))
+    out = {r["path"]: r for r in records(store, "cal")}
+    reviewed, queued = out[f"/evidence/{rel[0]}.jpg"], out[f"/evidence/{rel[5]}.jpg"]
+    assert reviewed["learned_priority"] is None
+    assert 0.0 <= queued["learned_priority"] <= 1.0 and queued["learned_round"] == 1

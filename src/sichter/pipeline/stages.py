@@ -33,6 +33,7 @@ STAGE_MODULES: list[str] = [
     "sichter.classify.register",
     "sichter.matching.robust_stage",
     "sichter.web.export_fields",
+    "sichter.learn.stage",
     "sichter.web.queue_stage",  # keep last: the review queue reads matching and triage results
 ]
 
