@@ -26,11 +26,11 @@ DERIVATIVE_KIND = "local_features"
 
 NORMALISED_PX = 512  # every image is brought to this long side before detection
 MAX_FEATURES = 1000
-# FAST corner contrast, lowered step by step until an image has enough keypoints: OpenCV's
-# 20 leaves smooth photos (a colour wheel, faint microscopy) with none, and a copy of a
-# photo without keypoints can never be matched.
-_FAST_THRESHOLDS = (10, 5, 3, 1)
-_ENOUGH_KEYPOINTS = 300
+# FAST corner contrast 1 (OpenCV's default is 20): ORB keeps the best corners by Harris score
+# anyway, so textured photos get the same keypoints, while smooth ones (a colour wheel, faint
+# microscopy) get any at all. One fixed threshold keeps a copy and its original consistent:
+# an adaptive one let a watermark's text push a smooth copy to another threshold (measured).
+_FAST_THRESHOLD = 1
 _MAGIC = b"SLF"
 _HEADER = struct.Struct("<3sBBHHI")  # magic, format version, extractor version, w, h, count
 _DESCRIPTOR_BYTES = 32
@@ -99,12 +99,9 @@ def extract(rgb: np.ndarray, max_features: int = MAX_FEATURES) -> LocalFeatures:
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
         interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
         grey = cv2.resize(grey, size, interpolation=interp)
-    for threshold in _FAST_THRESHOLDS:
-        orb = cv2.ORB_create(  # type: ignore[attr-defined]
-            nfeatures=max_features, fastThreshold=threshold, edgeThreshold=15, patchSize=31)
-        keypoints, descriptors = orb.detectAndCompute(grey, None)
-        if len(keypoints) >= _ENOUGH_KEYPOINTS:
-            break
+    orb = cv2.ORB_create(  # type: ignore[attr-defined]
+        nfeatures=max_features, fastThreshold=_FAST_THRESHOLD, edgeThreshold=15, patchSize=31)
+    keypoints, descriptors = orb.detectAndCompute(grey, None)
     if descriptors is None or not keypoints:
         points = np.zeros((0, 2), np.float32)
         descriptors = np.zeros((0, _DESCRIPTOR_BYTES), np.uint8)
