@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sichter.errors import UsageError
 from sichter.learn import registry, training
-from sichter.learn.active import relevance_scores
+from sichter.learn.active import category_suggestions, relevance_scores
 from sichter.store.learning_models import LearnedModel
 
 
@@ -37,10 +37,12 @@ def _populate(store: sessionmaker[Session], new_case: Callable[[str], int], deci
             explicit = rng.uniform(0.6, 1.0) if relevant else rng.uniform(0.0, 0.5)
             ages = [rng.uniform(8, 40)] if relevant or rng.random() < 0.5 else []
             rows.append({"priority": rng.randint(0, 100), "analysis": _ai(explicit, ages)})
-            truth.append(relevant)
+            # relevant: category 1 (child abuse material) when the face looks young, else 2
+            truth.append(("1" if ages and ages[0] < 18 else "2") if relevant else "0")
         ids = add_contents(store, case_id, rows)
-        for cid, rel in zip(ids, truth, strict=True):
-            decisions.decide(cid, "1" if rel != (flip and rng.random() < 0.5) else "0")
+        for cid, category in zip(ids, truth, strict=True):
+            decisions.decide(cid, ("0" if category != "0" else "1") if flip and rng.random() < 0.5
+                             else category)
         out[name] = ids
     return out
 
@@ -53,6 +55,7 @@ def test_train_registers_a_cross_validated_model_grouped_by_case(store, new_case
     assert report.items == 180 and report.relevant == 60
     assert report.metrics["roc_auc"] > 0.95
     assert report.metrics["saved_95"] > 0.5
+    assert report.category_accuracy is not None and report.category_accuracy > 0.8
     # the AI triage order (random priorities here) is reported side by side and is no better
     assert report.triage is not None and report.triage["roc_auc"] < 0.7
     with store() as s:
@@ -88,6 +91,9 @@ def test_promoted_model_scores_a_case(store, new_case) -> None:
     assert active is not None and active.version == version
     assert scores is not None and set(scores) == {likely, unlikely}
     assert scores[likely] > 0.5 > scores[unlikely]
+    with store() as s:
+        categories = category_suggestions(s, case_id)
+    assert categories is not None and categories[likely][0] == "1"  # explicit with a 12-year-old face
 
 
 def test_worse_model_is_refused_unless_forced(store, new_case) -> None:
