@@ -83,6 +83,7 @@ def test_pdf_case_report_states_qa_figures_reviewers_and_models(settings, store,
                                                               tmp_path: Path) -> None:
     info = qa.draw(store, "k1", n=300, user="lead", seed=5)
     review(store, "k1", {cid: "0" for cid in info.content_ids}, user="ben")
+    assert _cli(settings, "model", "rerank", "k1")[0] == 0  # an active-learning round is reported
     pdf, html = tmp_path / "case.pdf", tmp_path / "case.html"
     code, out = _cli(settings, "report-pdf", "k1", "-o", str(pdf), "--html", str(html))
     assert code == 0, out
@@ -95,6 +96,7 @@ def test_pdf_case_report_states_qa_figures_reviewers_and_models(settings, store,
     assert "300, seed 5" in flat and "0.99 %" in flat and "by ben" in flat
     assert "anna" in flat and "ben" in flat                       # reviewer statistics
     assert "nudenet" in flat and "explicit" in flat                # model versions and thresholds
+    assert "Continuous active learning in this case: round 1 from 330 decisions" in flat
     pages = subprocess.run(["pdftoppm", "-r", "30", "-png", "-f", "1", "-l", "1", str(pdf),
                             str(tmp_path / "page")], capture_output=True, check=True)
     assert pages.returncode == 0 and any(tmp_path.glob("page*.png"))

@@ -98,8 +98,9 @@ def case_figures(sessions: sessionmaker[Session], case_name: str) -> CaseFigures
             for m in s.scalars(select(LearnedModel).order_by(LearnedModel.id))]
         state = s.scalar(select(ActiveLearningState).where(ActiveLearningState.case_id == case.id))
         if state is not None:
-            figures.active_learning = {"round": state.round, "decisions": state.decisions_used,
-                                       "status": state.status, "at": state.updated_at, **state.details}
+            figures.active_learning = {**state.details, "round": state.round,
+                                       "decisions": state.decisions_used, "status": state.status,
+                                       "at": state.updated_at}
         figures.review = _review(s, case.id)
         figures.matches = _matches(s, case.id)
         sample_ids = list(s.scalars(select(QaSample.id).where(QaSample.case_id == case.id)
