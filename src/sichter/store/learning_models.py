@@ -1,4 +1,4 @@
-"""Trained models, QA samples and active-learning state (issue 7). ORM classes here subclass `sichter.store.models.Base`.
+"""Trained models, QA samples and active-learning state (issue 7), on ``sichter.store.models.Base``.
 
 Facts apart from judgments: these tables hold judgments (trained models, learned scores) and
 the provenance of QA samples; they never edit a measurement or a reviewer's decision.
