@@ -144,7 +144,7 @@ def test_array_that_is_not_an_image_is_a_clear_error() -> None:
 
 def test_thresholds_are_recorded_with_the_kind() -> None:
     recorded = RobustConfig().as_dict()
-    assert recorded["kind"] == "orb_ransac" and recorded["min_inliers"] == 12
+    assert recorded["kind"] == "orb_ransac" and recorded["min_inliers"] == 20
 
 
 @settings(max_examples=60, deadline=None)

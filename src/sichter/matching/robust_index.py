@@ -25,7 +25,8 @@ class RobustConfig:
     knn: int = 4  # neighbours looked up per query keypoint
     max_hamming: int = 64  # of 256 bits; a neighbour farther away is no evidence
     candidates: int = 8  # known images verified geometrically per query
-    min_inliers: int = 12  # distinct keypoint pairs agreeing on one transform for a match
+    min_inliers: int = 20  # distinct keypoint pairs on one transform (bench: copies >= 49,
+    # unrelated <= 11)
     reprojection_px: float = 6.0  # RANSAC tolerance in the 512 px normalised image
     min_scale: float = 0.25  # a known image shown at less than 1/4 its size is not claimed
     max_scale: float = 4.0
