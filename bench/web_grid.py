@@ -111,9 +111,6 @@ def main(n: int, kind: str) -> None:
         with sessions.begin() as s:
             rows = refresh_queue(s, case.id)
         print(f"refresh_queue (whole case): {rows:,} rows in {time.perf_counter() - t0:.1f}s")
-        if kind == "postgres":
-            with sessions.begin() as s:
-                s.execute(text("ANALYZE review_queue"))
         with sessions() as s:
             leaders = s.scalar(select(func.count()).where(ReviewQueue.case_id == case.id,
                                                           ReviewQueue.is_leader == true())) or 0

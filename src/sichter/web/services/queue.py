@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import String, cast, delete, exists, func, insert, select, update
+from sqlalchemy import String, cast, delete, exists, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from sichter.store.ai_models import Triage
@@ -61,7 +61,12 @@ def refresh_queue(session: Session, case_id: int, content_ids: Iterable[int] | N
     if content_ids is None:
         session.execute(delete(ReviewQueue).where(ReviewQueue.case_id == case_id))
         q, _ = _source(case_id)
-        return _insert(session, q)
+        written = _insert(session, q)
+        if session.get_bind().dialect.name == "postgresql":
+            # Fresh statistics, so the planner keeps choosing the ordered index scans after a
+            # rebuild changed the table wholesale (autovacuum would get there, but later).
+            session.execute(text("ANALYZE review_queue"))
+        return written
     ids = sorted(set(content_ids))
     written = 0
     for start in range(0, len(ids), _CHUNK):
