@@ -1,17 +1,32 @@
-"""An exact PDQ range index: multi-index hashing over direct-addressed chunk tables, in numpy.
+"""A PDQ range index: multi-index hashing over direct-addressed chunk tables, batched in numpy.
 
-Why not faiss's IndexBinaryMultiHash: measured here, its range search slows with the size of
-the index (311 queries/s at 1 M hashes, one thread), far from the 10,000/s needed at 10 M.
+How: the 256 bits are cut into ``m`` chunks of about log2(N) bits (at most 24). Chunk ``i`` is
+probed with every chunk value within radius ``r_i`` of the query's; each chunk has its items
+sorted by chunk value and a direct-addressed offset array, so a probe is one array lookup.
+Candidates are verified by popcount of XOR, so a returned pair is never farther than the
+threshold. By the general pigeonhole principle, if ``sum(r_i + 1) > d`` then any two hashes at
+distance ``d`` agree within radius ``r_i`` on some chunk ``i``: probing up to that total is
+*guaranteed* to find every match up to ``d``.
 
-How: the 256 bits are cut into ``m`` chunks of about log2(N) bits. If two hashes differ in at
-most T bits, some chunk differs in at most floor(T/m) bits (pigeonhole), so probing every chunk
-value within that radius finds every true match: no approximation. Each chunk has a table
-sorted by chunk value with a direct-addressed offset array, so a probe is one array lookup;
-candidates are verified by popcount of XOR. Everything runs vectorised over a batch of queries.
+Two modes over the same tables (the radii are chosen per query, not at build time):
+
+- ``exact=True``: radii sum to the threshold, so every hash within the threshold is found
+  (about 3,100 probes per query at 10 M hashes).
+- ``exact=False`` ("fast"): radius at most 1 per chunk (about 260 probes at 10 M). Guaranteed
+  complete up to ``guaranteed_distance`` (``2m - 1``: 21 bits at 10 M, 25 at 1 M); above it
+  matches are found with high but measured probability (bench/match.py prints recall at 24 and
+  31 bits; bench/RESULTS.md records it).
+
+``exact=None`` (default) picks exact up to ``EXACT_MAX`` hashes, where it is fast enough, and
+fast above. Why not faiss's binary hash indexes: measured in bench/match.py, the
+``IndexBinaryMultiHash`` keeps one ``unordered_map`` node and vector per item and table (GBs at
+10 M) and its range search slows with the bucket size (b = 16: ~150 items per bucket at 10 M).
 """
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -19,6 +34,8 @@ import numpy as np
 
 BITS = 256
 MAX_CHUNK_BITS = 24  # offset arrays of 2**24 int32 = 64 MiB each
+EXACT_MAX = 2_000_000  # default mode: exact up to this many hashes, fast above (bench/RESULTS.md)
+PROBE_BUDGET = 1 << 20  # probes per batch: bounds the temporary arrays to tens of MiB
 
 
 def hex_to_bytes(hexes: list[str]) -> np.ndarray:
@@ -28,32 +45,47 @@ def hex_to_bytes(hexes: list[str]) -> np.ndarray:
     return np.frombuffer(bytes.fromhex("".join(hexes)), dtype=np.uint8).reshape(-1, 32)
 
 
-def _chunk_widths(n: int) -> list[int]:
+def chunk_widths(n: int) -> list[int]:
+    """Chunk widths (summing to 256) for an index of ``n`` hashes: about log2(n) bits each."""
     width = int(min(MAX_CHUNK_BITS, max(8, np.ceil(np.log2(max(n, 2))))))
     m = int(np.ceil(BITS / width))
     base, extra = divmod(BITS, m)
     return [base + 1] * extra + [base] * (m - extra)
 
 
-def _keys(hashes: np.ndarray, widths: list[int]) -> np.ndarray:
-    """(N, m) uint32 chunk values."""
-    out = np.empty((len(hashes), len(widths)), dtype=np.uint32)
-    block = 1 << 18
-    for start in range(0, len(hashes), block):
-        bits = np.unpackbits(hashes[start:start + block], axis=1)
-        pos = 0
-        for j, w in enumerate(widths):
-            weights = (1 << np.arange(w - 1, -1, -1, dtype=np.uint64)).astype(np.uint64)
-            out[start:start + block, j] = (bits[:, pos:pos + w].astype(np.uint64) @ weights).astype(np.uint32)
-            pos += w
+def exact_radii(m: int, threshold: int) -> list[int]:
+    """Per-chunk radii with sum(r + 1) = threshold + 1: the least probing that is still exact.
+
+    A radius of -1 means the chunk is not probed at all (possible when threshold + 1 < m).
+    """
+    units, extra = divmod(threshold + 1, m)
+    return [units] * extra + [units - 1] * (m - extra)
+
+
+def _chunk_keys(hashes: np.ndarray, widths: list[int], j: int) -> np.ndarray:
+    """(N,) uint32 value of chunk ``j`` (bits read most-significant first)."""
+    pos = sum(widths[:j])
+    w = widths[j]
+    word, off = divmod(pos, 64)
+    out = np.empty(len(hashes), dtype=np.uint32)
+    mask = np.uint64((1 << w) - 1)
+    block = 1 << 20
+    for s in range(0, len(hashes), block):
+        big = hashes[s:s + block].view(">u8").astype(np.uint64)  # (b, 4) big-endian words
+        if off + w <= 64:
+            v = big[:, word] >> np.uint64(64 - off - w)
+        else:
+            spill = off + w - 64
+            v = (big[:, word] << np.uint64(spill)) | (big[:, word + 1] >> np.uint64(64 - spill))
+        out[s:s + block] = (v & mask).astype(np.uint32)
     return out
 
 
 def _flip_masks(width: int, radius: int) -> np.ndarray:
-    masks = [0]
-    for r in range(1, radius + 1):
+    masks: list[int] = []
+    for r in range(0, radius + 1):
         masks.extend(sum(1 << b for b in combo) for combo in combinations(range(width), r))
-    return np.array(masks, dtype=np.uint32)
+    return np.array(masks, dtype=np.int64)
 
 
 @dataclass
@@ -63,74 +95,145 @@ class RangeResult:
     distance: np.ndarray
 
 
-class PdqIndex:
-    """Every indexed hash within ``threshold`` bits of a query, exactly."""
+def _empty() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    e = np.zeros(0, dtype=np.int64)
+    return e, e, e
 
-    def __init__(self, hashes: np.ndarray, threshold: int = 31) -> None:
+
+class PdqIndex:
+    """Every indexed hash within ``threshold`` bits of a query (exactly, or fast; see module doc).
+
+    ``threads`` batches of queries are searched concurrently (numpy releases the GIL in its
+    gathers and ufuncs); default: the number of CPUs.
+    """
+
+    def __init__(self, hashes: np.ndarray, threshold: int = 31, exact: bool | None = None,
+                 threads: int | None = None) -> None:
+        if not 0 <= threshold < BITS:
+            raise ValueError(f"threshold must be in 0..255, not {threshold}")
         self.hashes = np.ascontiguousarray(hashes, dtype=np.uint8).reshape(-1, 32)
-        self.words = self.hashes.view(np.uint64)  # (N, 4)
+        self.words = self.hashes.view(np.uint64)  # (N, 4), native order: only XOR-popcounted
+        self._halves = self.hashes.view(np.complex128).ravel()  # 16-byte items: one take each
         self.threshold = threshold
         n = len(self.hashes)
-        self.widths = _chunk_widths(n)
-        radius = threshold // len(self.widths)
-        self.masks = [_flip_masks(w, radius) for w in self.widths]
-        keys = _keys(self.hashes, self.widths)
-        self.orders: list[np.ndarray] = []
-        self.offsets: list[np.ndarray] = []
-        index_dtype = np.int32 if n < 2**31 else np.int64
-        for j, w in enumerate(self.widths):
-            order = np.argsort(keys[:, j], kind="stable").astype(index_dtype)
-            counts = np.bincount(keys[:, j], minlength=1 << w)
-            offsets = np.zeros((1 << w) + 1, dtype=index_dtype)
-            np.cumsum(counts, out=offsets[1:])
-            self.orders.append(order)
-            self.offsets.append(offsets)
+        self.exact = n <= EXACT_MAX if exact is None else exact
+        self.threads = max(1, threads or os.cpu_count() or 1)
+        self.widths = chunk_widths(n)
+        m = len(self.widths)
+        self._radii = {True: exact_radii(m, threshold),
+                       False: [min(r, 1) for r in exact_radii(m, threshold)]}
+        self._masks = {mode: [_flip_masks(w, r) if r >= 0 else None
+                              for w, r in zip(self.widths, radii, strict=True)]
+                       for mode, radii in self._radii.items()}
+        index_dtype = np.int32 if n * m < 2**31 else np.int64
+
+        sizes = [(1 << w) + 1 for w in self.widths]
+        self._bases = [0, *np.cumsum(sizes)[:-1].tolist()]
+        # One table for all chunks, so a batch's probes of every chunk are one gather; filled
+        # in place (no concatenation) to keep the build's peak memory near the final size.
+        self._offsets = np.zeros(max(1, sum(sizes)), dtype=index_dtype)
+        self._order = np.empty(m * n, dtype=index_dtype)
+
+        def table(j: int) -> None:
+            keys = _chunk_keys(self.hashes, self.widths, j)
+            # Order within a bucket does not matter, so the faster unstable sort will do.
+            self._order[j * n:(j + 1) * n] = np.argsort(keys)
+            off = self._offsets[self._bases[j]:self._bases[j] + sizes[j]]
+            np.cumsum(np.bincount(keys, minlength=sizes[j] - 1), out=off[1:])
+            off += j * n  # positions in the concatenated order array
+
+        with ThreadPoolExecutor(self.threads) as pool:  # numpy sorts without the GIL
+            list(pool.map(table, range(m)))
+
+    def guaranteed_distance(self, exact: bool | None = None) -> int:
+        """Every match at distance <= this is found; above it (fast mode only) most are."""
+        radii = self._radii[self.exact if exact is None else exact]
+        return min(self.threshold, sum(r + 1 for r in radii) - 1)
+
+    def probes_per_query(self, exact: bool | None = None) -> int:
+        """Table probes per query in the given mode (the index's default when None)."""
+        masks = self._masks[self.exact if exact is None else exact]
+        return sum(len(mk) for mk in masks if mk is not None)
 
     def __len__(self) -> int:
         return len(self.hashes)
 
-    def range_search(self, queries: np.ndarray, batch: int = 1024) -> RangeResult:
-        """All (query, item, distance) with distance <= threshold, sorted by query then distance."""
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the index: the hashes plus the chunk tables."""
+        return self.hashes.nbytes + self._offsets.nbytes + self._order.nbytes
+
+    def range_search(self, queries: np.ndarray, batch: int | None = None,
+                     exact: bool | None = None) -> RangeResult:
+        """All (query, item, distance) with distance <= threshold, sorted by query, distance, item.
+
+        In exact mode (``exact``, default: the index's) nothing within the threshold is missed;
+        in either mode nothing farther than the threshold is returned (every candidate's
+        distance is computed).
+        """
         queries = np.ascontiguousarray(queries, dtype=np.uint8).reshape(-1, 32)
-        parts = [self._batch(queries[s:s + batch], s) for s in range(0, len(queries), batch)]
-        if not parts:
-            empty = np.zeros(0, dtype=np.int64)
-            return RangeResult(empty, empty, empty)
-        q = np.concatenate([p[0] for p in parts])
-        i = np.concatenate([p[1] for p in parts])
-        d = np.concatenate([p[2] for p in parts])
+        exact = self.exact if exact is None else exact
+        probes = self.probes_per_query(exact)
+        if len(queries) == 0 or len(self.hashes) == 0 or probes == 0:
+            return RangeResult(*_empty())
+        batch = batch or max(1, PROBE_BUDGET // probes)
+        masks = self._masks[exact]
+        starts = range(0, len(queries), batch)
+        if self.threads > 1 and len(starts) > 1:
+            with ThreadPoolExecutor(self.threads) as pool:
+                parts = list(pool.map(lambda s: self._batch(queries[s:s + batch], s, masks), starts))
+        else:
+            parts = [self._batch(queries[s:s + batch], s, masks) for s in starts]
+        q, i, d = (np.concatenate([p[k] for p in parts]) for k in range(3))
         return RangeResult(q, i, d)
 
-    def _batch(self, queries: np.ndarray, first: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        if len(self.hashes) == 0:
-            empty = np.zeros(0, dtype=np.int64)
-            return empty, empty, empty
-        qkeys = _keys(queries, self.widths)
-        cand_q: list[np.ndarray] = []
-        cand_i: list[np.ndarray] = []
-        for j in range(len(self.widths)):
-            probes = (qkeys[:, j, None] ^ self.masks[j][None, :]).ravel()
-            starts = self.offsets[j][probes]
-            lengths = (self.offsets[j][probes + 1] - starts).astype(np.int64)
-            total = int(lengths.sum())
-            if total == 0:
+    def _probes(self, queries: np.ndarray, chunk_masks: list[np.ndarray | None]) -> np.ndarray:
+        """(B, P) positions in the offset table: every chunk value each query probes."""
+        cols = []
+        for j, masks in enumerate(chunk_masks):
+            if masks is None:
                 continue
-            # positions start..start+len-1 of every probe, without a Python loop
-            shift = np.repeat(starts.astype(np.int64) - np.cumsum(lengths) + lengths, lengths)
-            cand_i.append(self.orders[j][shift + np.arange(total)])
-            qidx = np.repeat(np.arange(len(queries)), len(self.masks[j]))
-            cand_q.append(np.repeat(qidx, lengths))
-        if not cand_i:
-            empty = np.zeros(0, dtype=np.int64)
-            return empty, empty, empty
-        items = np.concatenate(cand_i).astype(np.int64)
-        qs = np.concatenate(cand_q).astype(np.int64)
-        # Verify first, deduplicate after: candidates are many, survivors few.
+            keys = _chunk_keys(queries, self.widths, j).astype(np.int64)
+            cols.append((keys[:, None] ^ masks[None, :]) + self._bases[j])
+        return np.concatenate(cols, axis=1)
+
+    def _batch(self, queries: np.ndarray, first: int, chunk_masks: list[np.ndarray | None]
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        probes = self._probes(queries, chunk_masks)
+        per_query = probes.shape[1]
+        probes = probes.ravel()
+        starts = np.take(self._offsets, probes)
+        lengths = np.take(self._offsets, probes + 1) - starts
+        hit = np.flatnonzero(lengths)
+        if len(hit) == 0:
+            return _empty()
+        starts, lengths = starts[hit], lengths[hit]
+        # Most non-empty buckets hold one item: gather those directly, expand only the rest.
+        one = lengths == 1
+        many = np.flatnonzero(~one)
+        pos = [starts[one]]
+        qs = [hit[one] // per_query]
+        if len(many):
+            s, n = starts[many].astype(np.int64), lengths[many].astype(np.int64)
+            total = int(n.sum())
+            pos.append(np.repeat(s - np.cumsum(n) + n, n) + np.arange(total))
+            qs.append(np.repeat(hit[many] // per_query, n))
+        items = np.take(self._order, np.concatenate(pos)).astype(np.int64)
+        qidx = np.concatenate(qs)
+        # Verify first, deduplicate after: candidates are many, survivors few. The first 128
+        # bits alone reject nearly every random candidate (they differ in ~64 of them), so
+        # only those are gathered for all candidates; survivors get the full distance.
         qwords = queries.view(np.uint64)
-        dist = np.bitwise_count(self.words[items] ^ qwords[qs]).sum(axis=1)
-        keep = dist <= self.threshold
-        qs, items, dist = qs[keep], items[keep], dist[keep].astype(np.int64)
-        pair, first_seen = np.unique(qs * len(self.hashes) + items, return_index=True)
-        qs, items, dist = qs[first_seen], items[first_seen], dist[first_seen]
-        order = np.lexsort((dist, qs))
-        return qs[order] + first, items[order], dist[order]
+        half = np.take(self._halves, 2 * items).view(np.uint64).reshape(-1, 2)
+        diff = half ^ np.take(qwords[:, :2], qidx, axis=0)
+        count = np.bitwise_count(diff)
+        keep = np.flatnonzero(count[:, 0].astype(np.int32) + count[:, 1] <= self.threshold)
+        items, qidx = items[keep], qidx[keep]
+        diff = np.take(self.words, items, axis=0) ^ np.take(qwords, qidx, axis=0)
+        dist = np.bitwise_count(diff).sum(axis=1, dtype=np.int64)
+        keep = np.flatnonzero(dist <= self.threshold)
+        qidx, items, dist = qidx[keep].astype(np.int64), items[keep], dist[keep]
+        _, first_seen = np.unique(qidx * len(self.hashes) + items, return_index=True)
+        qidx, items, dist = qidx[first_seen], items[first_seen], dist[first_seen]
+        order = np.lexsort((items, dist, qidx))
+        return qidx[order] + first, items[order], dist[order]
