@@ -84,7 +84,9 @@ def test_reviewer_logs_in_reviews_by_keyboard_undoes_decides_a_stack_and_switche
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "review-grid.png"), full_page=True)
         page.keyboard.down("r")
-        assert tiles.first.locator("img").evaluate("e => getComputedStyle(e).filter") == "none"
+        # The filter eases out over 50 ms (a CSS transition): wait for it, at most 2 s.
+        page.wait_for_function("e => getComputedStyle(e).filter === 'none'",
+                               arg=tiles.first.locator("img").element_handle(), timeout=2000)
         page.keyboard.up("r")
         assert "blur" in tiles.first.locator("img").evaluate("e => getComputedStyle(e).filter")
         # Move right with l and the arrow key, categorise with a digit.
