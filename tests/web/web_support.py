@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -58,3 +60,30 @@ class Web:
 
         app = create_app(self.store.settings, WebConfig(**{"secret_key": "test-secret", **config}))
         return TestClient(app, base_url="https://testserver")
+
+
+def add_scored_contents(sessions: sessionmaker[Session], case_id: int,
+                        rows: list[tuple[int, float]]) -> list[int]:
+    """Image contents with recorded detector outputs: one (triage priority, explicit score)
+    per row, as AI triage would have stored them (no images are needed to rank)."""
+    from sichter.store.ai_models import Triage
+
+    ids: list[int] = []
+    with sessions.begin() as s:
+        for i, (priority, explicit) in enumerate(rows):
+            tag = uuid.uuid4().bytes
+            c = Content(case_id=case_id, sha256=hashlib.sha256(tag).hexdigest(),
+                        sha1=hashlib.sha1(tag).hexdigest(), md5=hashlib.md5(tag).hexdigest(),
+                        size=1000 + i, media_type="image", mime="image/jpeg",
+                        width=640, height=480, analysed_at=datetime.now(UTC),
+                        analysis={"ai": {"explicit": explicit, "classes": {}, "faces": [],
+                                         "face_count": 0}})
+            s.add(c)
+            s.flush()
+            s.add(Triage(content_id=c.id, case_id=case_id, priority=priority,
+                         suggested_category="0", youngest_band="none", explicit=explicit,
+                         known_status="unknown", reasons=[], models={"nudenet": "3.4.2"},
+                         thresholds={"explicit": 0.5}, computed_at=datetime.now(UTC),
+                         computed_by="tester"))
+            ids.append(c.id)
+    return ids

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -27,7 +27,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from sichter.learn import model as est
-from sichter.learn.decisions import DecisionSource, ReviewedItem, review_decisions
+from sichter.learn.decisions import DecisionSource, ReviewedItem, decided_count, review_decisions
 from sichter.learn.features import feature_vector, load_facts
 from sichter.learn.labels import is_relevant
 from sichter.store.cases import now
@@ -106,10 +106,15 @@ class Scheduler:
         self._running: dict[int, Future[RoundResult | None]] = {}
 
     def after_decision(self, sessions: sessionmaker[Session], case_id: int,
+                       then: Callable[[RoundResult], None] | None = None,
                        ) -> Future[RoundResult | None] | None:
-        """Schedule a re-ranking when K decisions arrived since the last one; never blocks."""
+        """Schedule a re-ranking when K decisions arrived since the last one; never blocks.
+
+        ``then(result)`` runs on the background thread after a successful round, before the
+        returned future resolves (the review workspace refreshes its queue there)."""
         with sessions() as s:
-            made = _decided(self.source(s, case_id))
+            made = (decided_count(s, case_id) if self.source is review_decisions
+                    else _decided(self.source(s, case_id)))
             used = s.scalar(select(ActiveLearningState.decisions_used)
                             .where(ActiveLearningState.case_id == case_id)) or 0
         if made - used < self.every:
@@ -118,13 +123,17 @@ class Scheduler:
             running = self._running.get(case_id)
             if running is not None and not running.done():
                 return running
-            job = self._pool.submit(self._run, sessions, case_id)
+            job = self._pool.submit(self._run, sessions, case_id, then)
             self._running[case_id] = job
             return job
 
-    def _run(self, sessions: sessionmaker[Session], case_id: int) -> RoundResult | None:
+    def _run(self, sessions: sessionmaker[Session], case_id: int,
+             then: Callable[[RoundResult], None] | None = None) -> RoundResult | None:
         try:
-            return rerank(sessions, case_id, self.source)
+            result = rerank(sessions, case_id, self.source)
+            if then is not None:
+                then(result)
+            return result
         except Exception as exc:  # noqa: BLE001 - a background round must never take the app down
             log.exception("active-learning round failed for case %s", case_id)
             with sessions.begin() as s:
@@ -142,10 +151,11 @@ class Scheduler:
 _DEFAULT: Scheduler | None = None
 
 
-def after_decision(sessions: sessionmaker[Session], case_id: int,
-                   every: int = DEFAULT_EVERY) -> Future[RoundResult | None] | None:
+def after_decision(sessions: sessionmaker[Session], case_id: int, every: int = DEFAULT_EVERY,
+                   then: Callable[[RoundResult], None] | None = None,
+                   ) -> Future[RoundResult | None] | None:
     """For the web app: call after each committed decision (see the module docstring)."""
     global _DEFAULT
     if _DEFAULT is None or _DEFAULT.every != every:
         _DEFAULT = Scheduler(every)
-    return _DEFAULT.after_decision(sessions, case_id)
+    return _DEFAULT.after_decision(sessions, case_id, then)

@@ -44,6 +44,19 @@ def review_decisions(session: Session, case_id: int) -> dict[int, ReviewedItem]:
     return out
 
 
+def decided_count(session: Session, case_id: int) -> int:
+    """How many contents of the case carry a decision now: one indexed count, cheap enough to
+    ask on every decision request (what ``review_decisions`` would yield, without loading it)."""
+    try:
+        from sichter.store.review_models import ReviewState
+    except ImportError:
+        return 0
+    from sqlalchemy import func
+
+    return int(session.scalar(select(func.count()).select_from(ReviewState).where(
+        ReviewState.case_id == case_id, ReviewState.category.is_not(None))) or 0)
+
+
 def _from_review_state(session: Session, case_id: int) -> dict[int, ReviewedItem]:
     try:
         from sichter.store.review_models import ReviewState

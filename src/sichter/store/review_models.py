@@ -137,6 +137,22 @@ class ReviewQueue(Base):
     category: Mapped[str | None] = mapped_column(String(40))  # the reviewer's current decision
     reviewed: Mapped[bool] = mapped_column(Boolean)
     version: Mapped[int] = mapped_column(Integer)  # review_state.version, 0 = never decided
+    # what ordered this row: "triage", "none", or the learned ranking ("cal round 3",
+    # "model <version>"); triage.priority itself stays untouched
+    priority_source: Mapped[str] = mapped_column(String(100), default="triage")
+
+
+class LoginSession(Base):
+    """A login of the review workspace. The cookie carries a random token; this row holds its
+    SHA-256, so logging out (``revoked_at``) ends the session on the server even for a copied
+    cookie."""
+
+    __tablename__ = "web_session"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 # Near-duplicate stacks group contents by PDQ within a case; the grid asks for this often.

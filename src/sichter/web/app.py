@@ -6,6 +6,7 @@ logged-in user, and everything inside a case needs membership of it (else 404).
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session, sessionmaker
 
+from sichter.learn.active_learning import Scheduler
 from sichter.settings import Settings
 from sichter.store.cases import data_key
 from sichter.store.crypto import load_master_key
@@ -24,7 +26,8 @@ from sichter.store.models import Case
 from sichter.web import i18n
 from sichter.web.config import WebConfig, secret_key
 from sichter.web.security import SAFE_METHODS, SessionCodec, WebSession, csrf_ok
-from sichter.web.services import accounts
+from sichter.web.services import accounts, logins
+from sichter.web.services.roles import Forbidden
 
 HERE = Path(__file__).parent
 PUBLIC = ("/login", "/static/", "/favicon.ico")
@@ -40,6 +43,8 @@ class WebState:
     templates: Jinja2Templates
     codec: SessionCodec
     _keys: dict[int, bytes]
+    scheduler: Scheduler  # continuous active learning, off the request path
+    rounds: dict[int, Future[Any]]  # the latest background round per case (for inspection)
 
     def case_key(self, case: Case) -> bytes:
         if case.id not in self._keys:
@@ -59,7 +64,8 @@ def create_app(settings: Settings, config: WebConfig) -> FastAPI:
     app.state.web = WebState(settings, config, open_store(settings.effective_database_url),
                              load_master_key(settings.home, settings.master_key), templates,
                              SessionCodec(secret_key(settings.home, config), config.idle_minutes * 60,
-                                          config.secure_cookie), {})
+                                          config.secure_cookie), {},
+                                 Scheduler(config.active_learning_every), {})
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     @app.middleware("http")
@@ -70,9 +76,10 @@ def create_app(settings: Settings, config: WebConfig) -> FastAPI:
         request.state.user = None
         if sess.user_id is not None:
             with web.sessions() as s:
-                request.state.user = accounts.get_user(s, sess.user_id)
-            if request.state.user is None:
-                sess.user_id = None
+                if logins.valid(s, sess.token, sess.user_id):
+                    request.state.user = accounts.get_user(s, sess.user_id)
+            if request.state.user is None:  # logged out, revoked, deactivated: start afresh
+                sess.user_id, sess.token = None, None
         path = request.url.path
         lang_pref = request.state.user.preferences.get("lang") if request.state.user else None
         request.state.lang = i18n.pick(sess.lang or lang_pref, web.config.default_lang)
@@ -97,6 +104,10 @@ def create_app(settings: Settings, config: WebConfig) -> FastAPI:
             "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self' 'unsafe-inline'; "
             "script-src 'self'; frame-ancestors 'none'; form-action 'self'")
         return response
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(_request: Request, exc: Forbidden) -> Response:
+        return JSONResponse({"detail": str(exc)}, status_code=403)
 
     from sichter.web.routes_api import router as api_router
     from sichter.web.routes_pages import router as page_router

@@ -24,6 +24,8 @@ class WebConfig(BaseSettings):
                                 "(browsers accept it on http://127.0.0.1 / localhost)")
     default_lang: str = Field("de", description="de or en")
     page_size: int = 60
+    active_learning_every: int = Field(25, ge=1, description="re-rank the unreviewed queue in the "
+                                       "background after this many new decisions in a case")
 
 
 def load_web_config(home: Path, **overrides: Any) -> WebConfig:

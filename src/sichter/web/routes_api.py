@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 
 from sichter.errors import UsageError
 from sichter.store.models import Case
+from sichter.web.app import state
 from sichter.web.deps import db, member_case, user
-from sichter.web.services import accounts, audit, decisions, grid, items, overview
+from sichter.web.services import accounts, audit, decisions, grid, items, learning, overview
 from sichter.web.services.accounts import User
 
 router = APIRouter(prefix="/api", tags=["review"])
@@ -101,7 +102,7 @@ def decide(body: DecideRequest, request: Request, case: Case = Depends(member_ca
            s: Session = Depends(db)) -> Any:
     who: User = user(request)
     try:
-        made = decisions.decide(s, case, who.name, body.items, body.category, body.source,
+        made = decisions.decide(s, case, who, body.items, body.category, body.source,
                                 body.expand_stacks)
         s.commit()
     except decisions.Conflict as exc:
@@ -115,13 +116,23 @@ def decide(body: DecideRequest, request: Request, case: Case = Depends(member_ca
     except UsageError as exc:
         s.rollback()
         raise HTTPException(status_code=400, detail=str(exc)) from exc
+    _learn(request, case)
     return DecideResponse(decisions=[_out(d) for d in made])
+
+
+def _learn(request: Request, case: Case) -> None:
+    """After a committed decision: maybe start a background re-ranking (returns at once)."""
+    web = state(request)
+    job = learning.after_decision(web.scheduler, web.sessions, case.id)
+    if job is not None:
+        web.rounds[case.id] = job
 
 
 @router.post("/cases/{case}/undo", response_model=DecideResponse)
 def undo(request: Request, case: Case = Depends(member_case), s: Session = Depends(db)) -> Any:
-    reverted, skipped = decisions.undo_last(s, case, user(request).name)
+    reverted, skipped = decisions.undo_last(s, case, user(request))
     s.commit()
+    _learn(request, case)
     return DecideResponse(decisions=[_out(d) for d in reverted], skipped=skipped)
 
 

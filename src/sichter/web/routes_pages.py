@@ -17,7 +17,7 @@ from sichter.store.models import Case, Content, Derivative
 from sichter.web.app import render, state
 from sichter.web.deps import db, member_case, user
 from sichter.web.security import WebSession, csrf_ok
-from sichter.web.services import accounts, audit, grid, items, overview
+from sichter.web.services import accounts, audit, grid, items, logins, overview
 from sichter.web.services.original import browser_image, read_original
 from sichter.web.services.schemes import categories
 
@@ -46,14 +46,19 @@ def login(request: Request, name: str = Form(), password: str = Form(), csrf_tok
     s.commit()
     if found is None:
         return render(request, "login.html", status_code=401, error=True, name=name)
+    logins.end(s, sess.token)
+    sess.token = logins.start(s, found.id)
+    s.commit()
     sess.user_id = found.id
     sess.csrf = secrets.token_urlsafe(32)  # a new token for the new privilege
     return RedirectResponse("/", status_code=303)
 
 
 @router.post("/logout")
-def logout(request: Request, csrf_token: str = Form("")) -> Response:
-    _check_form_csrf(request, csrf_token)
+def logout(request: Request, csrf_token: str = Form(""), s: Session = Depends(db)) -> Response:
+    sess = _check_form_csrf(request, csrf_token)
+    logins.end(s, sess.token)  # a copy of the cookie stops working too
+    s.commit()
     request.state.logged_out = True
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie("sichter_session", path="/")

@@ -1,7 +1,8 @@
 """Session cookie, idle timeout and CSRF.
 
 The session is a signed cookie (HttpOnly, SameSite=Strict, Secure) holding the user id, a
-CSRF token and the language. Its signature carries the time it was issued; every request
+CSRF token, the language and the token of a server-side login (``services.logins``: logging
+out revokes it, so a copied cookie stops working). Its signature carries the time it was issued; every request
 re-issues it, so it expires after ``idle_minutes`` without a request. Every state change
 must present the CSRF token: the API in the ``X-CSRF-Token`` header, forms in a field.
 """
@@ -26,10 +27,11 @@ class WebSession:
     csrf: str
     user_id: int | None = None
     lang: str | None = None
+    token: str | None = None  # the server-side login (``services.logins``)
     data: dict[str, Any] = field(default_factory=dict)
 
     def dump(self) -> dict[str, Any]:
-        return {"u": self.user_id, "c": self.csrf, "l": self.lang}
+        return {"u": self.user_id, "c": self.csrf, "l": self.lang, "t": self.token}
 
 
 class SessionCodec:
@@ -44,7 +46,8 @@ class SessionCodec:
         if raw:
             try:
                 data = self._signer.loads(raw, max_age=self._idle)
-                return WebSession(csrf=data["c"], user_id=data.get("u"), lang=data.get("l")), True
+                return WebSession(csrf=data["c"], user_id=data.get("u"), lang=data.get("l"),
+                                  token=data.get("t")), True
             except (BadSignature, KeyError, TypeError):
                 pass
         return WebSession(csrf=secrets.token_urlsafe(32)), False

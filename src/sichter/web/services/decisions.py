@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from sichter.errors import SichterError, UsageError
 from sichter.store.models import Case, Content
 from sichter.store.review_models import ReviewDecision, ReviewState
-from sichter.web.services import audit, queue
+from sichter.web.services import audit, queue, roles
+from sichter.web.services.accounts import User
 from sichter.web.services.schemes import valid_codes
 
 SOURCES = ("grid", "stack", "item", "api", "undo", "qa")
@@ -85,13 +86,15 @@ def stack_members(session: Session, case_id: int, content_ids: list[int]) -> dic
     return {cid: (by_pdq.get(pdq, [cid]) if pdq else [cid]) for cid, pdq in rows}
 
 
-def decide(session: Session, case: Case, user: str, seen: dict[int, int], category: str,
+def decide(session: Session, case: Case, user: str | User, seen: dict[int, int], category: str,
            source: str = "api", expand_stacks: bool = True) -> list[Decision]:
     """Set ``category`` on the items in ``seen`` ({content_id: version seen}, 0 = never decided).
 
     With ``expand_stacks`` each item's whole near-duplicate stack is decided too. Runs in the
-    caller's transaction; raises ``Conflict`` (write nothing) if any seen version is stale.
+    caller's transaction; raises ``Conflict`` (write nothing) if any seen version is stale, and
+    ``roles.Forbidden`` when a web ``User``'s role may not decide.
     """
+    user = roles.actor(user, roles.DECIDE)
     if category not in valid_codes(case.scheme):
         raise UsageError(f"{category!r} is not a category of the {case.scheme} scheme")
     if source not in SOURCES:
@@ -148,11 +151,12 @@ def _write(session: Session, case: Case, user: str, content_id: int, state: Deci
     return Decision(content_id, category, version, user, at)
 
 
-def undo_last(session: Session, case: Case, user: str) -> tuple[list[Decision], list[int]]:
+def undo_last(session: Session, case: Case, user: str | User) -> tuple[list[Decision], list[int]]:
     """Revert this user's latest decision batch not yet undone.
 
     Returns (reverted decisions, content ids skipped because someone changed them since).
     """
+    user = roles.actor(user, roles.DECIDE)
     undone = select(ReviewDecision.batch).where(ReviewDecision.case_id == case.id,
                                                 ReviewDecision.source == "undo")
     batch = session.scalar(select(ReviewDecision.batch).where(

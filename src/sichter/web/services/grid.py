@@ -49,6 +49,7 @@ class Tile:
     version: int
     media_type: str
     path: str
+    order_source: str = "triage"  # what set ``priority``: "triage", "cal round N", "model V"
 
 
 @dataclass
@@ -88,7 +89,8 @@ def page(session: Session, case_id: int, flt: GridFilter, cursor: str | None = N
                                     .order_by(Q.priority.desc(), Q.content_id)
                                     .limit(limit + 1 - len(rows)))
     tiles = [Tile(r[0], int(r[1]), None if r[2] == NO_PRIORITY else int(r[2]), r[3], r[4],
-                  None if r[5] is None else float(r[5]), r[6], r[7], int(r[8]), r[9], r[10] or "")
+                  None if r[5] is None else float(r[5]), r[6], r[7], int(r[8]), r[9], r[10] or "",
+                  r[11])
              for r in rows[:limit]]
     nxt = None
     if len(rows) > limit:
@@ -105,7 +107,8 @@ def _query(session: Session, case_id: int, flt: GridFilter) -> Select[Any]:
                                                           Occurrence.content_id == Q.content_id)
                   .correlate(Q).scalar_subquery())
     q = (select(Q.content_id, Q.stack_size, Q.priority, Q.suggested_category, Q.youngest_band,
-                Q.explicit, Q.known_status, Q.category, Q.version, Q.media_type, first_path)
+                Q.explicit, Q.known_status, Q.category, Q.version, Q.media_type, first_path,
+                Q.priority_source)
          .where(Q.case_id == case_id, Q.is_leader == true()))
     for cond in _conditions(flt, case_id):
         q = q.where(cond)

@@ -10,17 +10,37 @@ rather than a million ORM objects. Who keeps it current:
 - ``sichter rescore`` after recomputing triage;
 - every decision and undo (``record_decision``, in the decision's own transaction);
 - the grid itself, once, for a case that has media but no queue rows yet (a store
-  upgraded from before the queue existed).
+  upgraded from before the queue existed);
+- a finished continuous-active-learning round and ``sichter rescore`` with a promoted model
+  (``refresh_priorities``), since they rewrite ``learned_priority``.
+
+Order: a content's learned score (``learned_priority.score`` x 100) where there is one, else
+its triage priority; ``priority_source`` says which ("cal round 3", "model <version>",
+"triage", "none"). ``triage.priority`` itself is never changed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import String, cast, delete, exists, func, insert, select, text, update
+from sqlalchemy import (
+    Integer,
+    String,
+    case,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from sichter.store.ai_models import Triage
+from sichter.store.learning_models import ActiveLearningState, LearnedPriority
 from sichter.store.models import Content
 from sichter.store.review_models import ReviewQueue, ReviewState
 
@@ -30,22 +50,35 @@ _CHUNK = 2000  # content ids per partial refresh statement (well under SQLite's 
 
 _COLUMNS = ("case_id", "content_id", "priority", "is_leader", "stack_key", "stack_size",
             "media_type", "suggested_category", "youngest_band", "explicit", "known_status",
-            "category", "reviewed", "version")
+            "category", "reviewed", "version", "priority_source")
 
 
-def _source(case_id: int) -> tuple[object, object]:
+def learned_source(session: Session, case_id: int) -> str:
+    """What wrote the case's learned scores, as recorded in ``active_learning_state``."""
+    state = session.scalar(select(ActiveLearningState).where(ActiveLearningState.case_id == case_id))
+    if state is None:
+        return "learned"
+    version = (state.details or {}).get("model_version")
+    return f"model {version}"[:100] if version else f"cal round {state.round}"
+
+
+def _source(case_id: int, learned_label: str = "learned") -> tuple[object, object]:
     """The SELECT producing queue rows for the case's media (before any restriction), and the
     stack-key expression it partitions by."""
     stack_key = func.coalesce(Content.pdq, cast(Content.id, String(64)))
     leader = func.min(Content.id).over(partition_by=stack_key)
     size = func.count(Content.id).over(partition_by=stack_key)
-    q = (select(Content.case_id, Content.id, func.coalesce(Triage.priority, NO_PRIORITY),
+    learned = cast(func.round(LearnedPriority.score * 100), Integer)
+    origin = case((LearnedPriority.score.is_not(None), literal(learned_label)),
+                  (Triage.priority.is_not(None), literal("triage")), else_=literal("none"))
+    q = (select(Content.case_id, Content.id, func.coalesce(learned, Triage.priority, NO_PRIORITY),
                 Content.id == leader, stack_key, size, Content.media_type,
                 Triage.suggested_category, Triage.youngest_band, Triage.explicit,
                 func.coalesce(Triage.known_status, "unknown"), ReviewState.category,
                 ReviewState.category.is_not(None),
-                func.coalesce(ReviewState.version, 0))
+                func.coalesce(ReviewState.version, 0), origin)
          .outerjoin(Triage, Triage.content_id == Content.id)
+         .outerjoin(LearnedPriority, LearnedPriority.content_id == Content.id)
          .outerjoin(ReviewState, ReviewState.content_id == Content.id)
          .where(Content.case_id == case_id, Content.media_type.in_(MEDIA)))
     return q, stack_key
@@ -58,9 +91,10 @@ def refresh_queue(session: Session, case_id: int, content_ids: Iterable[int] | N
     contents and of every member of their near-duplicate stacks (leader and size may change
     when a member arrives). Returns the number of rows written.
     """
+    label = learned_source(session, case_id)
     if content_ids is None:
         session.execute(delete(ReviewQueue).where(ReviewQueue.case_id == case_id))
-        q, _ = _source(case_id)
+        q, _ = _source(case_id, label)
         written = _insert(session, q)
         if session.get_bind().dialect.name == "postgresql":
             # Fresh statistics, so the planner keeps choosing the ordered index scans after a
@@ -86,7 +120,7 @@ def refresh_queue(session: Session, case_id: int, content_ids: Iterable[int] | N
                 ReviewQueue.content_id.in_(members[part:part + _CHUNK])))
         # One INSERT per slice of whole stacks: a stack never straddles two slices.
         for part in _stack_slices(session, case_id, members):
-            q, _ = _source(case_id)
+            q, _ = _source(case_id, label)
             written += _insert(session, q.where(Content.id.in_(part)))
     return written
 
@@ -109,6 +143,27 @@ def _stack_slices(session: Session, case_id: int, members: list[int]) -> list[li
 def _insert(session: Session, q: object) -> int:
     stmt = insert(ReviewQueue).from_select(list(_COLUMNS), q)  # type: ignore[arg-type]
     result = session.execute(stmt.execution_options(preserve_rowcount=True))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def refresh_priorities(session: Session, case_id: int) -> int:
+    """Re-read every row's order (learned score, else triage) after a learned ranking changed,
+    in the caller's transaction; the rest of each row is unchanged. Returns rows changed."""
+    label = learned_source(session, case_id)
+    Q = ReviewQueue
+    learned = (select(LearnedPriority.score).where(LearnedPriority.content_id == Q.content_id)
+               .correlate(Q).scalar_subquery())
+    triage = (select(Triage.priority).where(Triage.content_id == Q.content_id)
+              .correlate(Q).scalar_subquery())
+    has_triage = exists().where(Triage.content_id == Q.content_id)
+    result = session.execute(
+        update(Q).where(Q.case_id == case_id)
+        .values(priority=func.coalesce(cast(func.round(learned * 100), Integer), triage, NO_PRIORITY),
+                priority_source=case((learned.is_not(None), literal(label)),
+                                     (has_triage, literal("triage")), else_=literal("none")))
+        .execution_options(preserve_rowcount=True))
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("ANALYZE review_queue"))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 

@@ -1,0 +1,73 @@
+"""The review workspace's side of learning (issue 7): continuous active learning after each
+decision, the QA-sample queue and its figures, and applying a promoted model.
+
+The queue follows every learned ranking: a finished round (on the scheduler's background
+thread) and ``apply_promoted_model`` both rewrite ``review_queue.priority`` from
+``learned_priority`` in their own transaction, so reviewers' requests never wait for them.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Future
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from sichter.learn.active_learning import RoundResult, Scheduler
+from sichter.store.cases import now
+from sichter.store.learning_models import ActiveLearningState, LearnedPriority
+from sichter.web.services.queue import refresh_priorities
+
+log = logging.getLogger(__name__)
+
+
+def refresh_after_round(sessions: sessionmaker[Session], case_id: int) -> None:
+    """Bring the queue's order up to date with ``learned_priority``, in its own transaction."""
+    with sessions.begin() as s:
+        refresh_priorities(s, case_id)
+
+
+def after_decision(scheduler: Scheduler, sessions: sessionmaker[Session], case_id: int,
+                   ) -> Future[RoundResult | None] | None:
+    """Call after a decision (or undo) has committed. Returns at once; every K decisions a
+    background round re-ranks the unreviewed items and then refreshes the queue's order."""
+    return scheduler.after_decision(sessions, case_id,
+                                    lambda _result: refresh_after_round(sessions, case_id))
+
+
+@dataclass(frozen=True)
+class Rescored:
+    model_version: str | None   # None: no learned model is promoted, nothing was written
+    items: int
+
+
+def apply_promoted_model(sessions: sessionmaker[Session], case_id: int) -> Rescored:
+    """Score the case with the promoted relevance model and make that the queue's order.
+
+    The scores go to ``learned_priority`` (replacing any active-learning round's), the model
+    version to ``active_learning_state.details`` as their provenance; the decision count is
+    kept, so continuous active learning carries on from there.
+    """
+    from sichter.learn.active import active_version, relevance_scores
+
+    with sessions() as s:
+        scores = relevance_scores(s, case_id)
+        version = active_version(s)
+    if scores is None or version is None:
+        return Rescored(None, 0)
+    at = now()
+    with sessions.begin() as s:
+        state = s.scalar(select(ActiveLearningState).where(ActiveLearningState.case_id == case_id))
+        if state is None:
+            state = ActiveLearningState(case_id=case_id, round=0, decisions_used=0)
+            s.add(state)
+        s.execute(delete(LearnedPriority).where(LearnedPriority.case_id == case_id))
+        s.add_all(LearnedPriority(case_id=case_id, content_id=cid, score=float(sc),
+                                  round=state.round, computed_at=at) for cid, sc in scores.items())
+        state.status, state.error, state.updated_at = "ok", None, at
+        state.details = {"algorithm": "promoted model", "model_version": version,
+                         "at": at.isoformat()}
+    refresh_after_round(sessions, case_id)
+    return Rescored(version, len(scores))
