@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     analysis_px: int = 512
     commit_every: int = 200
     skip_stages: list[str] = Field(default_factory=list, description="stages not to run")
+    known_skip_stages: list[str] = Field(
+        default_factory=lambda: ["ai", "video", "orb_ransac"],
+        description="stages not run for content a hash set knows by MD5/SHA-1/SHA-256 "
+                    "(known-good system files, already categorised material); [] runs them all")
     limits: Limits = Limits()
     triage: TriageSettings = TriageSettings()
     video: VideoSettings = VideoSettings()

@@ -4,7 +4,7 @@ decode, EXIF, PDQ and an encrypted thumbnail. Runs inside a worker process; pure
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
@@ -32,6 +32,18 @@ class AnalysisSettings:
     skip_stages: frozenset[str] = frozenset()
     # The run's recorded Settings (no secrets), so that a stage reads its own section.
     options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to do with content once its digests are known (the ingest decides, in its process).
+
+    ``analyse`` is False for content already analysed in the case; ``skip_stages`` names the
+    stages not to run for it (model stages for content a hash set already knows)."""
+
+    analyse: bool
+    skip_stages: frozenset[str] = frozenset()
+    known: bool = False
 
 
 @dataclass
@@ -99,12 +111,13 @@ def _read_at_least(stream: Any, n: int) -> bytes:
 def analyse(
     payload: Payload,
     settings: AnalysisSettings,
-    is_new: Callable[[Digests], bool] = lambda _: True,
+    is_new: Callable[[Digests], bool | Plan] = lambda _: True,
 ) -> ContentFacts:
     """Facts about the content behind ``payload``.
 
     ``is_new`` is asked once the digests are known: content already analysed elsewhere in the
-    case is not decoded again, and the facts come back with digests only.
+    case is not decoded again, and the facts come back with digests only; it may also name
+    stages to skip (known material need not go through the models).
     """
     try:
         digests, data = read_and_digest(payload, settings.max_image_bytes)
@@ -113,8 +126,14 @@ def analyse(
     facts = ContentFacts(digests)
     if digests.size == 0:
         facts.error = "empty file (0 bytes)"
-    if not is_new(digests):
+    answer = is_new(digests)
+    plan = answer if isinstance(answer, Plan) else Plan(bool(answer))
+    if not plan.analyse:
         return facts
+    if plan.skip_stages:
+        settings = replace(settings, skip_stages=settings.skip_stages | plan.skip_stages)
+        facts.analysis["skipped"] = {"stages": sorted(plan.skip_stages),
+                                     "reason": "known to a hash set (exact match)"}
     if digests.media_type == "video":
         _run_video_stages(payload, settings, facts)
     if digests.media_type != "image":

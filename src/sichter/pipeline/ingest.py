@@ -8,6 +8,7 @@ recorded and continues where the first stopped.
 from __future__ import annotations
 
 import time
+from functools import partial
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from sichter.evidence.locator import Locator
 from sichter.evidence.model import ContainerDone, FileOccurrence, ImageIntegrity, Stream
 from sichter.evidence.walk import walk
 from sichter.pipeline.analyse import AnalysisSettings, analyse
+from sichter.pipeline.known import known_lookup
 from sichter.pipeline.ledger import Ledger
 from sichter.pipeline.stages import registry
 from sichter.pipeline.workers import Outcome, Task, WorkerPool
@@ -130,7 +132,9 @@ class _IngestRun:
         self.progress = Progress()
         self.on_progress = on_progress
         self.state = self.writer.resume_state()
-        self.ledger = Ledger(content_ids=self.state.content_ids)
+        self.ledger = Ledger(content_ids=self.state.content_ids,
+                             is_known=known_lookup(sessions) if settings.known_skip_stages else None,
+                             known_skip=frozenset(settings.known_skip_stages))
         self.tasks: dict[str, tuple[int, FileOccurrence]] = {}
         self.images: list[ImageIntegrity] = []  # disk-image verifications, for the case log
         self.last_commit = time.monotonic()
@@ -184,7 +188,7 @@ class _IngestRun:
         """Large archive members can only be read now, in this process; they are hashed here."""
         assert event.payload is not None
         try:
-            facts = analyse(event.payload, self.analysis, lambda d: self.ledger.decide(key, d))
+            facts = analyse(event.payload, self.analysis, partial(self.ledger.decide, key))
             error = None
         except EvidenceError as exc:
             facts, error = None, str(exc)

@@ -8,9 +8,10 @@ skips a container whose members were lost with an uncommitted batch.
 from __future__ import annotations
 
 import heapq
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sichter.pipeline.analyse import ContentFacts, Digests
+from sichter.pipeline.analyse import ContentFacts, Digests, Plan
 from sichter.store.cases import now
 from sichter.store.ingest_writer import ContainerStatus, NewContent, NewOccurrence
 
@@ -18,6 +19,8 @@ from sichter.store.ingest_writer import ContainerStatus, NewContent, NewOccurren
 @dataclass
 class Ledger:
     content_ids: dict[str, int]
+    is_known: Callable[[dict[str, str]], bool] | None = None
+    known_skip: frozenset[str] = frozenset()
     inflight: dict[str, object] = field(default_factory=dict)  # sha256 -> key analysing it
     digests_of: dict[object, Digests] = field(default_factory=dict)
     contents: list[NewContent] = field(default_factory=list)
@@ -34,14 +37,17 @@ class Ledger:
         heapq.heappush(self._uncommitted, seq)
         return seq
 
-    def decide(self, key: object, digests: Digests) -> bool:
-        """Is this content new to the case? The first worker to ask analyses it."""
+    def decide(self, key: object, digests: Digests) -> Plan:
+        """Is this content new to the case? The first worker to ask analyses it; content a
+        hash set already knows skips the ``known_skip`` stages."""
         self.digests_of[key] = digests
         sha = digests.sha256
         if sha in self.content_ids or sha in self.inflight or sha in self._pending:
-            return False
+            return Plan(False)
         self.inflight[sha] = key
-        return True
+        if self.known_skip and self.is_known is not None and self.is_known(digests.hexdigests):
+            return Plan(True, self.known_skip, known=True)
+        return Plan(True)
 
     def content_done(self, key: object, facts: ContentFacts | None, error: str | None) -> str | None:
         """Record what a worker returned; the SHA-256 of the content, if it was hashed."""

@@ -21,7 +21,7 @@ from typing import Any
 
 from sichter.errors import EvidenceError
 from sichter.evidence.model import Payload
-from sichter.pipeline.analyse import AnalysisSettings, ContentFacts, Digests, analyse
+from sichter.pipeline.analyse import AnalysisSettings, ContentFacts, Digests, Plan, analyse
 
 
 @dataclass(frozen=True)
@@ -50,9 +50,9 @@ def _worker_main(conn: Connection, settings: AnalysisSettings, memory_cap: int) 
             return
         key, payload = message
 
-        def is_new(digests: Digests, key: Any = key) -> bool:
+        def is_new(digests: Digests, key: Any = key) -> Plan:
             conn.send(("digests", key, digests))
-            answer: bool = conn.recv()
+            answer: Plan = conn.recv()
             return answer
 
         try:
@@ -90,7 +90,7 @@ class _Worker:
 class WorkerPool:
     """Runs tasks on ``size`` processes; ``decide`` answers a worker's "is this content new?"."""
 
-    def __init__(self, size: int, settings: AnalysisSettings, decide: Callable[[Any, Digests], bool],
+    def __init__(self, size: int, settings: AnalysisSettings, decide: Callable[[Any, Digests], Plan],
                  memory_cap: int = 0) -> None:
         self._ctx = mp.get_context("forkserver" if os.name == "posix" else "spawn")
         self._settings = settings
