@@ -136,6 +136,20 @@ def undo(request: Request, case: Case = Depends(member_case), s: Session = Depen
     return DecideResponse(decisions=[_out(d) for d in reverted], skipped=skipped)
 
 
+@router.get("/cases/{case}/qa")
+def qa_queue(request: Request, case: Case = Depends(member_case), s: Session = Depends(db)) -> dict[str, Any]:
+    """The newest QA sample's items still to review (draw order) and its current figures.
+    Decide them with source "qa" and expand_stacks false."""
+    view = learning.qa_view(s, case.id)
+    figures = learning.qa_figures(state(request).sessions, case.name)
+    return {"sample": None if view.sample is None else asdict(view.sample),
+            "tiles": [asdict(t) for t in view.tiles],
+            "result": None if figures is None else {
+                "reviewed": figures.reviewed, "relevant_in_sample": figures.relevant_in_sample,
+                "reviewers": figures.reviewers,
+                "elusion": None if figures.elusion is None else asdict(figures.elusion)}}
+
+
 @router.get("/cases/{case}/audit/verify")
 def audit_verify(case: Case = Depends(member_case), s: Session = Depends(db)) -> dict[str, Any]:
     return asdict(audit.verify(s, case.id))

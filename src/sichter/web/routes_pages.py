@@ -17,7 +17,7 @@ from sichter.store.models import Case, Content, Derivative
 from sichter.web.app import render, state
 from sichter.web.deps import db, member_case, user
 from sichter.web.security import WebSession, csrf_ok
-from sichter.web.services import accounts, audit, grid, items, logins, overview
+from sichter.web.services import accounts, audit, grid, items, learning, logins, overview
 from sichter.web.services.original import browser_image, read_original
 from sichter.web.services.schemes import categories
 
@@ -102,7 +102,24 @@ def cases_page(request: Request, s: Session = Depends(db)) -> Response:
 @router.get("/cases/{case}")
 def overview_page(request: Request, case: Case = Depends(member_case), s: Session = Depends(db)) -> Response:
     return render(request, "overview.html", case=case, ov=overview.overview(s, case.id),
-                  chain=audit.verify(s, case.id))
+                  chain=audit.verify(s, case.id), qa=learning.qa_figures(state(request).sessions, case.name),
+                  qa_open=len(learning.qa_view(s, case.id).tiles))
+
+
+@router.get("/cases/{case}/qa")
+def qa_page(request: Request, case: Case = Depends(member_case), s: Session = Depends(db)) -> Response:
+    """The QA sample as its own queue: same tiles and keys, decisions recorded with source qa."""
+    view = learning.qa_view(s, case.id)
+    return render(request, "grid.html", **_grid_context(request, case), qa=view.sample,
+                  page=grid.Page(view.tiles, None), q={}, next_url=None)
+
+
+def _grid_context(request: Request, case: Case) -> dict[str, object]:
+    cats = categories(case.scheme)
+    lang = request.state.lang
+    scheme_js = {c.key: {"code": c.code, "label": c.label_de if lang == "de" else c.label_en} for c in cats}
+    return {"case": case, "cats": cats, "scheme_json": json.dumps(scheme_js),
+            "prefs": user(request).preferences}
 
 
 def _filter(request: Request) -> tuple[grid.GridFilter, dict[str, str]]:
@@ -128,12 +145,9 @@ def grid_page(request: Request, case: Case = Depends(member_case), s: Session = 
         pg = grid.page(s, case.id, flt, cursor, state(request).config.page_size)
     except UsageError as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from exc
-    cats = categories(case.scheme)
-    lang = request.state.lang
-    scheme_js = {c.key: {"code": c.code, "label": c.label_de if lang == "de" else c.label_en} for c in cats}
     next_url = f"?{urlencode({**q, 'cursor': pg.next_cursor})}" if pg.next_cursor else None
-    return render(request, "grid.html", case=case, page=pg, q=q, next_url=next_url, cats=cats,
-                  scheme_json=json.dumps(scheme_js), prefs=user(request).preferences)
+    return render(request, "grid.html", **_grid_context(request, case), page=pg, q=q,
+                  next_url=next_url, qa=None)
 
 
 @router.get("/cases/{case}/items/{content_id}")

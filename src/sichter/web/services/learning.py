@@ -12,13 +12,18 @@ import logging
 from concurrent.futures import Future
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from sichter.learn.active_learning import RoundResult, Scheduler
+from sichter.learn.qa import QaResult, SampleInfo, latest_sample, qa_queue
+from sichter.learn.qa import result as qa_result
 from sichter.store.cases import now
-from sichter.store.learning_models import ActiveLearningState, LearnedPriority
-from sichter.web.services.queue import refresh_priorities
+from sichter.store.learning_models import ActiveLearningState, LearnedPriority, QaSample
+from sichter.store.models import Case, Occurrence
+from sichter.store.review_models import ReviewQueue
+from sichter.web.services.grid import Tile
+from sichter.web.services.queue import NO_PRIORITY, ensure_queue, refresh_priorities
 
 log = logging.getLogger(__name__)
 
@@ -71,3 +76,41 @@ def apply_promoted_model(sessions: sessionmaker[Session], case_id: int) -> Resco
                          "at": at.isoformat()}
     refresh_after_round(sessions, case_id)
     return Rescored(version, len(scores))
+
+
+@dataclass(frozen=True)
+class QaView:
+    sample: SampleInfo | None      # the newest QA sample, None if the case has none
+    tiles: list[Tile]              # its items still to review, in draw order
+
+
+def qa_view(session: Session, case_id: int) -> QaView:
+    """The QA queue: the newest sample's unreviewed items in draw order (reviewing a prefix in
+    that order keeps it a uniform sample), as grid tiles of the items themselves (no stacks)."""
+    sample = latest_sample(session, case_id, "")
+    ids = qa_queue(session, case_id)
+    if not ids:
+        return QaView(sample, [])
+    ensure_queue(session, case_id)
+    Q = ReviewQueue
+    first_path = (select(func.min(Occurrence.path)).where(Occurrence.case_id == Q.case_id,
+                                                          Occurrence.content_id == Q.content_id)
+                  .correlate(Q).scalar_subquery())
+    rows = {r[0]: r for r in session.execute(
+        select(Q.content_id, Q.priority, Q.suggested_category, Q.youngest_band, Q.explicit,
+               Q.known_status, Q.category, Q.version, Q.media_type, first_path, Q.priority_source)
+        .where(Q.case_id == case_id, Q.content_id.in_(ids)))}
+    tiles = [Tile(cid, 1, None if r[1] == NO_PRIORITY else int(r[1]), r[2], r[3],
+                  None if r[4] is None else float(r[4]), r[5], r[6], int(r[7]), r[8], r[9] or "",
+                  r[10])
+             for cid in ids if (r := rows.get(cid)) is not None]
+    return QaView(sample, tiles)
+
+
+def qa_figures(sessions: sessionmaker[Session], case_name: str) -> QaResult | None:
+    """The latest QA sample's figures (n, seed, N, k, elusion rate and bounds), or None."""
+    with sessions() as s:
+        if s.scalar(select(QaSample.id).join(Case, Case.id == QaSample.case_id)
+                    .where(Case.name == case_name).limit(1)) is None:
+            return None
+    return qa_result(sessions, case_name)

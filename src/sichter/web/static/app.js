@@ -80,8 +80,9 @@
     const items = {};
     for (const t of list) items[t.dataset.id] = parseInt(t.dataset.version, 10);
     const stacked = list.some((t) => t.dataset.stack !== "1");
+    const qa = gridEl.dataset.source === "qa";  // the QA sample decides exactly its items
     const data = await post(`/api/cases/${encodeURIComponent(caseName)}/decisions`,
-      { items, category: cat.code, source: stacked ? "stack" : "grid", expand_stacks: true });
+      { items, category: cat.code, source: qa ? "qa" : (stacked ? "stack" : "grid"), expand_stacks: !qa });
     if (data) { apply(data.decisions); msg(cat.label); }
   }
 
