@@ -30,6 +30,7 @@ from sichter.settings import Settings
 from sichter.store import cases
 from sichter.store.crypto import load_master_key
 from sichter.store.ingest_writer import ContainerStatus, IngestWriter, NewOccurrence, path_key
+from sichter.store.models import CaseLog
 
 MIN_THROUGHPUT = 20 * 1024 * 1024  # bytes/s a slow disk still reads; scales the time limit
 
@@ -93,9 +94,9 @@ def ingest(settings: Settings, sessions: sessionmaker[Session], case_name: str,
         warnings += [w for image in run.images if (w := image.warning())]
         records = [_source_record(src, before[src], after[src]) for src in before]
         with sessions.begin() as s:
-            entry = s.get(type(entry), ingest_id)
-            assert entry is not None
-            entry.details = {**entry.details, "status": status, "sources": records,
+            final = s.get(CaseLog, ingest_id)
+            assert final is not None
+            final.details = {**final.details, "status": status, "sources": records,
                              "warnings": warnings, "finished_at": cases.now().isoformat(),
                              "images": [image.as_dict() for image in run.images],
                              "counts": run.progress.__dict__.copy()}
