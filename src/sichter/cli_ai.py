@@ -42,6 +42,15 @@ def rescore_cmd(
             refresh_queue(s, case_id)
         console.print(f"rescored {summary.contents} contents of {case}: "
                       + ", ".join(f"{k} {v}" for k, v in sorted(summary.tiers.items())))
+        from sichter.web.services.learning import apply_promoted_model, queue_order
+
+        applied = apply_promoted_model(sessions, case_id)  # a promoted learned model, if any
+        if applied.model_version:
+            console.print(f"applied learned model {applied.model_version} to {applied.items} contents")
+        with sessions() as s:
+            order = queue_order(s, case_id)
+        console.print("review queue ordered by: "
+                      + (", ".join(f"{k} ({v})" for k, v in order.items()) or "nothing to review"))
 
     run(go)
 

@@ -66,7 +66,8 @@ def apply_promoted_model(sessions: sessionmaker[Session], case_id: int) -> Resco
     with sessions.begin() as s:
         state = s.scalar(select(ActiveLearningState).where(ActiveLearningState.case_id == case_id))
         if state is None:
-            state = ActiveLearningState(case_id=case_id, round=0, decisions_used=0)
+            state = ActiveLearningState(case_id=case_id, round=0, decisions_used=0, status="ok",
+                                        updated_at=at, details={})
             s.add(state)
         s.execute(delete(LearnedPriority).where(LearnedPriority.case_id == case_id))
         s.add_all(LearnedPriority(case_id=case_id, content_id=cid, score=float(sc),
@@ -114,3 +115,11 @@ def qa_figures(sessions: sessionmaker[Session], case_name: str) -> QaResult | No
                     .where(Case.name == case_name).limit(1)) is None:
             return None
     return qa_result(sessions, case_name)
+
+
+def queue_order(session: Session, case_id: int) -> dict[str, int]:
+    """How many queue rows each source ordered ("model V", "cal round N", "triage", "none")."""
+    rows = session.execute(select(ReviewQueue.priority_source, func.count())
+                           .where(ReviewQueue.case_id == case_id)
+                           .group_by(ReviewQueue.priority_source))
+    return dict(sorted(((str(k), int(n)) for k, n in rows), key=lambda kv: -kv[1]))
