@@ -18,13 +18,16 @@ def hashset_import(
     file: Annotated[Path, typer.Argument(help="VICS JSON, NSRL RDSv3 SQLite, hash list or PDQ list")],
     name: Annotated[str | None, typer.Option(help="name of the set [default: file name]")] = None,
     format: Annotated[str, typer.Option(
-        "--format", help="auto, vics, nsrl, md5, sha1, sha256 or pdq")] = "auto",
+        "--format", help="auto, vics, nsrl, md5, sha1, sha256, pdq or vpdq")] = "auto",
     scheme: Annotated[str | None, typer.Option(
         help="category scheme of the file: vics-us, dhs, caid-uk, de [default: from the file, "
              "else vics-us]")] = None,
     strict: Annotated[bool, typer.Option(help="import nothing if any record is bad")] = False,
     known_good: Annotated[bool, typer.Option(
         "--known-good", help="treat matches as known-good (NSRL sets are always)")] = False,
+    category: Annotated[int | None, typer.Option(
+        help="category code (in --scheme) for records without one, e.g. a vPDQ file")] = None,
+    series: Annotated[str | None, typer.Option(help="series for records without one")] = None,
 ) -> None:
     """Import a hash-set file. The same file twice adds nothing."""
     from sichter.cli import run
@@ -34,7 +37,8 @@ def hashset_import(
         settings = ctx.obj.settings()
         sessions = ctx.obj.sessions(settings)
         result = import_file(sessions, file, settings.effective_user, name=name, fmt=format,
-                             scheme=scheme, strict=strict, known_good=known_good)
+                             scheme=scheme, strict=strict, known_good=known_good,
+                             category=category, series=series)
         if result.already_imported:
             console.print(f"{file.name} is already imported as [bold]{result.name}[/bold]; nothing added")
             return
@@ -44,6 +48,38 @@ def hashset_import(
             console.print(f"... and {result.bad_count - len(result.bad):,} more bad records")
         console.print(f"imported [bold]{result.name}[/bold] ({result.format}, scheme {result.scheme}): "
                       f"{result.entries:,} entries, {result.bad_count:,} bad records skipped")
+
+    run(go)
+
+
+@hashset_app.command("from-case")
+def hashset_from_case(
+    ctx: typer.Context,
+    case: Annotated[str, typer.Argument(help="the case whose reviewer decisions become known")],
+    name: Annotated[str | None, typer.Option(help="the set to create or extend [default: "
+                                                  "case-CASE]")] = None,
+    categories: Annotated[list[str] | None, typer.Option(
+        "--categories", help="only these category codes of the case's scheme (repeat or "
+                             "comma-separate) [default: every decision]")] = None,
+) -> None:
+    """Create or extend a hash set from a case's reviewer decisions (hashes, PDQ, robust
+    features sealed under the hash-set key, vPDQ). Running it again adds nothing new."""
+    from sichter.cli import run
+    from sichter.hashsets.from_case import set_from_case
+    from sichter.store.crypto import load_master_key
+
+    def go() -> None:
+        settings = ctx.obj.settings()
+        sessions = ctx.obj.sessions(settings)
+        wanted = [c.strip() for item in categories or [] for c in item.split(",") if c.strip()]
+        result = set_from_case(sessions, load_master_key(settings.home, settings.master_key),
+                               case, settings.effective_user, name=name, categories=wanted or None)
+        for reason in result.skipped[:20]:
+            console.print(f"[yellow]skipped[/yellow] {reason}")
+        console.print(f"[bold]{result.name}[/bold] (scheme {result.scheme}) from {result.decisions:,} "
+                      f"decision(s) of {case}: {result.added:,} added, {result.updated:,} updated, "
+                      f"{result.unchanged:,} already known; robust features {result.robust:,}, "
+                      f"vPDQ {result.vpdq:,}")
 
     run(go)
 

@@ -68,9 +68,12 @@ def file_sha256(path: Path) -> str:
 
 def import_file(sessions: sessionmaker[Session], path: Path, user: str, *, name: str | None = None,
                 fmt: str = "auto", scheme: str | None = None, strict: bool = False,
-                known_good: bool = False,
+                known_good: bool = False, category: int | None = None, series: str | None = None,
                 on_progress: Callable[[int], None] | None = None) -> ImportResult:
-    """Import ``path`` as a hash set; see the module docstring for the guarantees."""
+    """Import ``path`` as a hash set; see the module docstring for the guarantees.
+
+    ``category`` and ``series`` are given to records that carry none (a vPDQ file is one
+    video with neither)."""
     if scheme is not None and scheme not in SCHEMES:
         raise UsageError(f"unknown category scheme {scheme!r}; choose one of {', '.join(SCHEMES)}")
     if not path.is_file():
@@ -93,6 +96,7 @@ def import_file(sessions: sessionmaker[Session], path: Path, user: str, *, name:
         s.add(hs)
         s.flush()
         batch: list[tuple[Any, ...]] = []
+        vpdq_entries = 0
         try:
             for item in reader.read(path, facts):
                 if isinstance(item, BadRecord):
@@ -100,6 +104,12 @@ def import_file(sessions: sessionmaker[Session], path: Path, user: str, *, name:
                     if len(result.bad) < REPORTED_BAD:
                         result.bad.append(item)
                     continue
+                if item.category is None:
+                    item.category = category
+                if item.series is None:
+                    item.series = series
+                if item.extra and "vpdq" in item.extra:
+                    vpdq_entries += 1
                 batch.append(_row(hs.id, item))
                 if len(batch) >= BATCH:
                     _bulk_insert(s, batch)
@@ -122,7 +132,8 @@ def import_file(sessions: sessionmaker[Session], path: Path, user: str, *, name:
         hs.bad_records = result.bad_count
         hs.details = {**facts.details, "version": facts.version,
                       "scheme_source": "option" if scheme else "file" if facts.scheme else "default",
-                      "bad": [str(b) for b in result.bad]}
+                      "bad": [str(b) for b in result.bad],
+                      **({"vpdq_entries": vpdq_entries} if vpdq_entries else {})}
     return result
 
 

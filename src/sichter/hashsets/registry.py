@@ -9,6 +9,7 @@ from sichter.hashsets.lists import HashListReader, PdqReader
 from sichter.hashsets.model import HashSetReader
 from sichter.hashsets.nsrl import NsrlReader
 from sichter.hashsets.vics import VicsReader
+from sichter.hashsets.vpdq_reader import VpdqReader
 
 READERS: dict[str, HashSetReader] = {}
 
@@ -23,7 +24,7 @@ def register(reader: HashSetReader) -> HashSetReader:
 # Detection order matters: NSRL and VICS have unmistakable heads; PDQ lines start with "pdq";
 # a bare 64-hex line is a SHA-256 list, not PDQ.
 for _reader in (NsrlReader(), VicsReader(), PdqReader(), HashListReader("md5"), HashListReader("sha1"),
-                HashListReader("sha256")):
+                HashListReader("sha256"), VpdqReader()):
     register(_reader)
 
 

@@ -36,6 +36,8 @@ class Found:
     kind: str
     distance: int | None = None
     score: float | None = None
+    # What the matcher measured and the thresholds it applied (robust and video matchers).
+    details: dict[str, Any] | None = field(default=None, compare=False, hash=False)
 
 
 @dataclass
@@ -145,7 +147,7 @@ def _store(s: Session, case: Case, found: list[Found], user: str, options: Match
             "series": series, "matched_at": now, "matched_by": user,
             "details": {"pdq_threshold": options.pdq_threshold,
                         "pdq_min_quality": options.pdq_min_quality}
-            if f.kind.startswith("pdq") else {},
+            if f.kind.startswith("pdq") else dict(f.details or {}),
         })
     for i in range(0, len(rows_out), 5000):
         s.execute(insert(HashMatch), rows_out[i:i + 5000])

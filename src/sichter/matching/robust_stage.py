@@ -44,3 +44,18 @@ def features_from_derivative(data_key: bytes, case_id: int, sha256: str,
 
 
 register_image_stage(NAME, local_features_stage)
+
+
+def _register_matchers() -> None:
+    """The robust and video matchers join the engine with this stage module (loaded by the
+    stage registry before every matching run)."""
+    from sichter.matching.engine import MATCHERS, register_matcher
+    from sichter.matching.robust_matcher import RobustMatcher
+    from sichter.matching.vpdq_matcher import VpdqMatcher
+
+    for matcher in (RobustMatcher(), VpdqMatcher()):
+        if not any(m.name == matcher.name for m in MATCHERS):
+            register_matcher(matcher)
+
+
+_register_matchers()

@@ -22,7 +22,8 @@ from sichter.hashsets import schemes
 from sichter.store.hashset_models import HashMatch, HashSet
 from sichter.store.models import Case, Content
 
-KIND_ORDER = {"sha256": 0, "sha1": 1, "md5": 2, "pdq": 3, "pdq_dihedral": 4}
+KIND_ORDER = {"sha256": 0, "sha1": 1, "md5": 2, "pdq": 3, "pdq_dihedral": 4, "orb_ransac": 5,
+              "vpdq": 5}
 _CHUNK = 5000
 
 
