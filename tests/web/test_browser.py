@@ -130,3 +130,36 @@ def test_reviewer_logs_in_reviews_by_keyboard_undoes_decides_a_stack_and_switche
         page.click("#lang-switch")
         expect(page.locator(".keys-hint")).to_contain_text("Keys")
         browser.close()
+
+
+def test_reviewer_opens_the_qa_sample_queue_and_decides_an_item(server: tuple[str, Settings]) -> None:
+    from playwright.sync_api import expect, sync_playwright
+    from sqlalchemy import select
+
+    from sichter.learn import qa
+    from sichter.store.review_models import ReviewDecision
+
+    base, settings = server
+    sessions = open_store(settings.effective_database_url)
+    info = qa.draw(sessions, "demo", 3, "lead", seed=11, threshold=1.0)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(base + "/login")
+        page.fill("#name", "rev1")
+        page.fill("#password", PASSWORD)
+        page.click("#login")
+        page.goto(base + "/cases/demo")
+        expect(page.locator("#qa-figures")).to_contain_text(str(info.seed))
+        page.click("#open-qa")
+        tiles = page.locator(".tile")
+        expect(tiles).to_have_count(3)
+        first = tiles.first
+        expect(first).to_have_class("tile current")
+        assert "blur" in first.locator("img").evaluate("e => getComputedStyle(e).filter")
+        page.keyboard.press("2")
+        expect(first.locator(".cat")).to_have_text("2")
+        browser.close()
+    with sessions() as s:
+        rows = s.execute(select(ReviewDecision.content_id, ReviewDecision.source)).all()
+    assert rows == [(info.content_ids[0], "qa")]
