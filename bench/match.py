@@ -82,9 +82,10 @@ def brute(db: np.ndarray, queries: np.ndarray, offset: int = 0) -> set[tuple[int
 
 
 def run_index(index: PdqIndex, qs: np.ndarray, moved: np.ndarray, origin: np.ndarray,
-              data: np.ndarray, real_at: int, exact: bool, label: str) -> None:
+              data: np.ndarray, real_at: int, exact: bool, label: str,
+              complete_to: int | None = None) -> None:
     t = time.perf_counter()
-    res = index.range_search(qs, exact=exact)
+    res = index.range_search(qs, exact=exact, complete_to=complete_to)
     elapsed = time.perf_counter() - t
     got = pairs(res.query, res.item, res.distance)
     # every returned distance recomputed from the hashes: nothing beyond the threshold
@@ -93,8 +94,8 @@ def run_index(index: PdqIndex, qs: np.ndarray, moved: np.ndarray, origin: np.nda
     truth = brute(data[real_at:], qs, real_at)  # exact for near queries: made from real hashes
     found_real = {p for p in got if p[1] >= real_at}
     print(f"  {label}: {len(qs) / elapsed:,.0f} lookups/s ({len(qs):,} queries in {elapsed:.1f} s, "
-          f"{index.probes_per_query(exact)} probes/query, complete up to "
-          f"{index.guaranteed_distance(exact)} bits), wrong distances or > 31: {wrong}, "
+          f"{index.probes_per_query(exact, complete_to)} probes/query, complete up to "
+          f"{index.guaranteed_distance(exact, complete_to)} bits), wrong distances or > 31: {wrong}, "
           f"returned but not in brute force: {len(found_real - truth)}")
     got_pairs = {(q, i) for q, i, _ in got}
     for d in DISTANCES:
@@ -119,6 +120,8 @@ def main() -> None:
     ap.add_argument("--exact-queries", type=int, default=20_000, help="queries for exact mode")
     ap.add_argument("--sample", type=int, default=200, help="queries checked by brute force vs all")
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--sweep", type=int, nargs="*", default=[21, 22, 23],
+                    help="fast mode also run with these complete_to distances")
     ap.add_argument("--peer-size", type=int, default=-1, help="peer index size (default: same)")
     ap.add_argument("--peer-queries", type=int, default=2_000)
     ap.add_argument("--no-peer", action="store_true")
@@ -140,6 +143,9 @@ def main() -> None:
           f"+ {data.nbytes / 2**20:,.0f} MiB hashes = {mem + data.nbytes / 2**20:,.0f} MiB; "
           f"default mode {'exact' if index.exact else 'fast'}, {index.threads} threads")
     run_index(index, qs, moved, origin, data, args.size, index.exact, "default mode")
+    if not index.exact:  # the other fast settings, so the default can be chosen by the numbers
+        for c in args.sweep:
+            run_index(index, qs, moved, origin, data, args.size, False, f"fast, complete to {c}", c)
     step = max(1, len(qs) // max(1, args.exact_queries))  # every distance group, and randoms
     run_index(index, qs[::step], moved[::step], origin[::step], data, args.size, True, "exact mode")
     pick = rng.choice(len(qs), min(args.sample, len(qs)), replace=False)

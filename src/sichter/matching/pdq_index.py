@@ -129,11 +129,8 @@ class PdqIndex:
         self.threads = max(1, threads or os.cpu_count() or 1)
         self.widths = chunk_widths(n, chunk_bits)
         m = len(self.widths)
-        self._radii = {True: exact_radii(m, threshold),
-                       False: exact_radii(m, max(0, min(threshold, complete_to)))}
-        self._masks = {mode: [_flip_masks(w, r) if r >= 0 else None
-                              for w, r in zip(self.widths, radii, strict=True)]
-                       for mode, radii in self._radii.items()}
+        self.complete_to = complete_to
+        self._masks: dict[int, list[np.ndarray | None]] = {}
         index_dtype: type[np.signedinteger[Any]] = np.int32 if n * m < 2**31 else np.int64
 
         sizes = [(1 << w) + 1 for w in self.widths]
@@ -154,15 +151,27 @@ class PdqIndex:
         with ThreadPoolExecutor(self.threads) as pool:  # numpy sorts without the GIL
             list(pool.map(table, range(m)))
 
-    def guaranteed_distance(self, exact: bool | None = None) -> int:
-        """Every match at distance <= this is found; above it (fast mode only) most are."""
-        radii = self._radii[self.exact if exact is None else exact]
-        return min(self.threshold, sum(r + 1 for r in radii) - 1)
+    def guaranteed_distance(self, exact: bool | None = None, complete_to: int | None = None) -> int:
+        """Every match at distance <= this is found; above it (fast mode only) most are.
 
-    def probes_per_query(self, exact: bool | None = None) -> int:
-        """Table probes per query in the given mode (the index's default when None)."""
-        masks = self._masks[self.exact if exact is None else exact]
+        ``exact`` and ``complete_to`` default to the index's own settings, as in range_search.
+        """
+        if self.exact if exact is None else exact:
+            return self.threshold
+        return max(0, min(self.threshold, self.complete_to if complete_to is None else complete_to))
+
+    def probes_per_query(self, exact: bool | None = None, complete_to: int | None = None) -> int:
+        """Table probes per query for these settings."""
+        masks = self._chunk_masks(self.guaranteed_distance(exact, complete_to))
         return sum(len(mk) for mk in masks if mk is not None)
+
+    def _chunk_masks(self, complete: int) -> list[np.ndarray | None]:
+        """Per chunk, the XOR masks to probe so every match up to ``complete`` bits is found."""
+        if complete not in self._masks:
+            radii = exact_radii(len(self.widths), complete)
+            self._masks[complete] = [_flip_masks(w, r) if r >= 0 else None
+                                     for w, r in zip(self.widths, radii, strict=True)]
+        return self._masks[complete]
 
     def __len__(self) -> int:
         return len(self.hashes)
@@ -173,20 +182,19 @@ class PdqIndex:
         return self.hashes.nbytes + self._offsets.nbytes + self._order.nbytes
 
     def range_search(self, queries: np.ndarray, batch: int | None = None,
-                     exact: bool | None = None) -> RangeResult:
+                     exact: bool | None = None, complete_to: int | None = None) -> RangeResult:
         """All (query, item, distance) with distance <= threshold, sorted by query, distance, item.
 
         In exact mode (``exact``, default: the index's) nothing within the threshold is missed;
-        in either mode nothing farther than the threshold is returned (every candidate's
-        distance is computed).
+        in fast mode nothing up to ``complete_to`` bits (default: the index's). In either mode
+        nothing farther than the threshold is returned (every candidate's distance is computed).
         """
         queries = np.ascontiguousarray(queries, dtype=np.uint8).reshape(-1, 32)
-        exact = self.exact if exact is None else exact
-        probes = self.probes_per_query(exact)
+        masks = self._chunk_masks(self.guaranteed_distance(exact, complete_to))
+        probes = sum(len(mk) for mk in masks if mk is not None)
         if len(queries) == 0 or len(self.hashes) == 0 or probes == 0:
             return RangeResult(*_empty())
         batch = batch or max(1, PROBE_BUDGET // probes)
-        masks = self._masks[exact]
         starts = range(0, len(queries), batch)
         if self.threads > 1 and len(starts) > 1:
             with ThreadPoolExecutor(self.threads) as pool:
