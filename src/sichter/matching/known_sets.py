@@ -29,7 +29,7 @@ def sets_with(session: Session, detail: str) -> tuple[tuple[Any, ...], ...]:
 
 
 def cache_key(session: Session, detail: str) -> tuple[Any, ...]:
-    return (str(session.get_bind().url), sets_with(session, detail))
+    return (str(session.get_bind().engine.url), sets_with(session, detail))
 
 
 def entries_with(session: Session, detail: str, extra_key: str
