@@ -71,3 +71,16 @@ def test_from_case_cli(sqlite_settings: Settings, tmp_path: Path) -> None:
 def _text(result: Result) -> str:
     """The command's output as one line (rich wraps at the terminal width)."""
     return " ".join(result.output.split())
+
+
+def test_a_decision_becomes_the_code_its_scheme_gives_hash_sets() -> None:
+    from sichter.hashsets import schemes
+    from sichter.hashsets.from_case import decision_code
+
+    assert decision_code("vics-us", "0") == 0
+    assert decision_code("dhs", "5") == 5
+    assert schemes.meaning("de", decision_code("de", "184b")).key == "de_184b"  # type: ignore[union-attr]
+    assert decision_code("caid-uk", "A") == 1  # CAID's codes are not public: kept as the set's own
+    assert decision_code("vics-us", "9") is None
+    # a VICS-US "non-pertinent" decision lands in a DHS set as CAT-5, not CAT-0
+    assert schemes.translate(decision_code("vics-us", "0"), "vics-us", "dhs") == 5
