@@ -84,9 +84,9 @@ def brute(db: np.ndarray, queries: np.ndarray, offset: int = 0) -> set[tuple[int
 def run_index(index: PdqIndex, qs: np.ndarray, moved: np.ndarray, origin: np.ndarray,
               data: np.ndarray, real_at: int, exact: bool, label: str,
               complete_to: int | None = None) -> None:
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     res = index.range_search(qs, exact=exact, complete_to=complete_to)
-    elapsed = time.perf_counter() - t
+    elapsed, cpu = time.perf_counter() - t, time.process_time() - cpu
     got = pairs(res.query, res.item, res.distance)
     # every returned distance recomputed from the hashes: nothing beyond the threshold
     recomputed = np.bitwise_count(data[res.item] ^ qs[res.query]).sum(axis=1)
@@ -94,6 +94,7 @@ def run_index(index: PdqIndex, qs: np.ndarray, moved: np.ndarray, origin: np.nda
     truth = brute(data[real_at:], qs, real_at)  # exact for near queries: made from real hashes
     found_real = {p for p in got if p[1] >= real_at}
     print(f"  {label}: {len(qs) / elapsed:,.0f} lookups/s ({len(qs):,} queries in {elapsed:.1f} s, "
+          f"{len(qs) / cpu:,.0f} per CPU-second, "
           f"{index.probes_per_query(exact, complete_to)} probes/query, complete up to "
           f"{index.guaranteed_distance(exact, complete_to)} bits), wrong distances or > 31: {wrong}, "
           f"returned but not in brute force: {len(found_real - truth)}")
@@ -181,9 +182,10 @@ def run_peer(index: PdqIndex, data: np.ndarray, qs: np.ndarray, moved: np.ndarra
     for h in pq:  # one lookup at a time, as the peer is used
         ours.range_search(h[None, :])
     ours_single = len(pq) / (time.perf_counter() - t)
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     ours.range_search(pq)
     ours_batch = len(pq) / (time.perf_counter() - t)
+    ours_cpu = len(pq) / (time.process_time() - cpu)
     del index, ours
     hexes = [h.tobytes().hex() for h in subset]
     before = rss_mb()
@@ -191,19 +193,22 @@ def run_peer(index: PdqIndex, data: np.ndarray, qs: np.ndarray, moved: np.ndarra
     peer = PDQIndex.build((h, i) for i, h in enumerate(hexes))
     build = time.perf_counter() - t
     mem = rss_mb() - before
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     found = sum(1 for h in pq[:half] if peer.query(h.tobytes().hex()))
     for h in pq[half:]:
         peer.query(h.tobytes().hex())
     rate = len(pq) / (time.perf_counter() - t)
+    peer_cpu = len(pq) / (time.process_time() - cpu)
     what = f"subset: {args.peer_size:,} random + 1,000 real" if size != len(data) else "same data"
     print(f"peer on {len(subset):,} hashes ({what})"
           f"{f', our build {ours_build:.1f} s' if ours_build else ''}:")
     print(f"  threatexchange PDQIndex: build {build:.1f} s, {mem:,.0f} MiB resident (RSS delta), "
-          f"{rate:,.0f} lookups/s over {len(pq):,} queries (near found {found}/{half})")
+          f"{rate:,.0f} lookups/s over {len(pq):,} queries ({peer_cpu:,.0f} per CPU-second; "
+          f"near found {found}/{half})")
     print(f"  sichter PdqIndex on the same queries: {ours_single:,.0f} lookups/s one at a time, "
           f"{ours_batch:,.0f} batched; ratio to peer {ours_single / rate:.1f}x one at a time, "
-          f"{ours_batch / rate:.1f}x batched")
+          f"{ours_batch / rate:.1f}x batched; per CPU-second {ours_cpu:,.0f} batched, "
+          f"{ours_cpu / peer_cpu:.1f}x the peer's")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak resident memory of the run: {peak:,.0f} MiB")
 
