@@ -30,7 +30,7 @@ from sichter.store.cases import create_case, data_key, get_case
 from sichter.store.crypto import load_master_key
 from sichter.store.db import open_store
 from sichter.store.hashset_models import HashMatch
-from sichter.store.models import Derivative, Occurrence
+from sichter.store.models import CaseLog, Derivative, Occurrence
 from sichter.web.services.decisions import decide
 
 pytestmark = pytest.mark.slow  # two ingests with a video each: ~20 s per database
@@ -154,3 +154,8 @@ def test_decided_material_is_known_in_the_next_case(tmp_path: Path, home: Path, 
     with sessions() as s:
         after = known_status(s, case_two, [ids2["coffee-shared.jpg"]])[ids2["coffee-shared.jpg"]]
     assert (after.status, after.category) == ("known", "3")
+    with sessions() as s:
+        logged = s.scalars(select(CaseLog.details).where(CaseLog.case_id == case_two,
+                                                         CaseLog.action == "match")).all()
+    assert logged[-1]["thresholds"]["orb_ransac"]["min_inliers"] == 20
+    assert logged[-1]["thresholds"]["vpdq"]["query_pct"] == 80.0

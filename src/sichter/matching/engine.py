@@ -117,6 +117,9 @@ def match_case(sessions: sessionmaker[Session], case_id: int, user: str,
         log(s, case_id, user, "match", {"pdq_threshold": options.pdq_threshold,
                                         "pdq_min_quality": options.pdq_min_quality,
                                         "matchers": [m.name for m in MATCHERS],
+                                        # robust and video matchers' own thresholds
+                                        "thresholds": {m.name: m.thresholds() for m in MATCHERS
+                                                       if hasattr(m, "thresholds")},
                                         "contents": summary.contents,
                                         "matched_contents": summary.matched_contents,
                                         "matches": by_kind})

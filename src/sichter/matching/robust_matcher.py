@@ -77,6 +77,9 @@ class RobustMatcher:
     def __init__(self, config: RobustConfig | None = None) -> None:
         self.config = config or RobustConfig()
 
+    def thresholds(self) -> dict[str, Any]:
+        return self.config.as_dict()
+
     def match(self, ctx: MatchContext, content_ids: Sequence[int]) -> list[Found]:
         settings = ctx.settings
         if settings is None or not content_ids:

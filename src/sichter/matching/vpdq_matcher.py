@@ -69,6 +69,9 @@ class VpdqMatcher:
     def __init__(self, rule: VpdqRule | None = None) -> None:
         self.rule = rule or VpdqRule()
 
+    def thresholds(self) -> dict[str, Any]:
+        return self.rule.as_dict()
+
     def match(self, ctx: MatchContext, content_ids: Sequence[int]) -> list[Found]:
         loaded = known_videos(ctx.session)
         if not loaded.known:
