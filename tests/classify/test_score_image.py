@@ -75,11 +75,17 @@ def nudenet_detector() -> object:
     return NudeDetector()
 
 
+SQUARE = AnalysisSettings(case_id=1, data_key=b"\0" * 32,
+                          options={"triage": {"detector_letterbox": "square"}})
+
+
 @pytest.mark.parametrize("name", ["astronaut", "camera", "coffee", "chelsea"])
-def test_detections_match_nudenets_own_detector_on_the_same_pixels(
+def test_square_letterbox_matches_nudenets_own_detector_on_the_same_pixels(
         name: str, nudenet_detector: object) -> None:
     im = analysis_image(name)
-    ours = score_image(im, SETTINGS)["detections"]
+    result = score_image(im, SQUARE)
+    assert result["detector_input"] == "square"
+    ours = result["detections"]
     theirs = nudenet_detector.detect(  # type: ignore[attr-defined]
         np.ascontiguousarray(np.asarray(im)[:, :, ::-1]))
     assert [d["class"] for d in ours] == [d["class"] for d in theirs]

@@ -1,12 +1,19 @@
 """NudeNet 3.4.2's bundled detector (``320n.onnx``, a YOLOv8n, AGPL-3.0) run directly through
 onnxruntime on Sichter's already decoded analysis image.
 
-Pre-processing is NudeNet's own: pad the image at the right and bottom to a black square,
-resize to 320×320 (bilinear), scale to [0, 1], BGR channel order (what ``detect(path)``
-effectively feeds), NCHW. Post-processing too: candidates
-with a best class score ≥ 0.2, non-maximum suppression at score 0.25 / IoU 0.45. What
-differs is only where the pixels come from: NudeNet's ``detect(path)`` decodes the whole file
-again with OpenCV, Sichter reuses the draft-mode decode the pipeline made anyway.
+Two letterboxes (``triage.detector_letterbox``), both scaling the long side to 320 px
+(bilinear), [0, 1], BGR channel order (what ``detect(path)`` effectively feeds), NCHW:
+
+- ``square``: NudeNet's own — pad at the right and bottom to a black square, then resize to
+  320×320. Bit-for-bit NudeNet's input (the parity tests use it).
+- ``rect`` (default): resize first, then pad only up to the next multiple of 32 (the network's
+  stride; its input height and width are dynamic). A 3:2 photo becomes 320×224 instead of
+  320×320: about 20 % less detector time (bench/RESULTS.md), scores within the drift measured
+  there and checked by tests/classify/test_detector_speed.py.
+
+Post-processing is NudeNet's: candidates with a best class score ≥ 0.2, non-maximum
+suppression at score 0.25 / IoU 0.45. NudeNet's ``detect(path)`` decodes the whole file again
+with OpenCV; Sichter reuses the draft-mode decode the pipeline made anyway.
 """
 
 from __future__ import annotations
@@ -33,6 +40,8 @@ CANDIDATE_SCORE = 0.2
 NMS_SCORE = 0.25
 NMS_IOU = 0.45
 NAME = "nudenet"
+STRIDE = 32
+LETTERBOXES = ("rect", "square")
 
 
 @dataclass(frozen=True)
@@ -52,7 +61,9 @@ class Detection:
 def info() -> ModelInfo:
     path = packaged_file("nudenet", "320n.onnx")
     return model_info(NAME, "nudenet", path, {
-        "input": INPUT_SIZE, "letterbox": "pad right/bottom to square, bilinear",
+        "input": INPUT_SIZE, "letterbox": "long side to 320 px, bilinear, pad right/bottom: "
+                                          "'square' to 320x320 or 'rect' to a multiple of 32 "
+                                          "(triage.detector_letterbox, recorded per run)",
         "candidate_score": CANDIDATE_SCORE, "nms_score": NMS_SCORE, "nms_iou": NMS_IOU,
         "threads": 1})
 
@@ -65,6 +76,11 @@ def _session() -> Any:
     # One thread per worker: the pool gives the parallelism, extra threads only contend.
     options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    # Full graph optimisation (conv+activation fusion, NCHWc layouts): basic alone measured
+    # twice as slow. The arena keeps buffers between runs of varying input shapes.
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.enable_cpu_mem_arena = True
     try:
         return ort.InferenceSession(info().path, sess_options=options,
                                     providers=["CPUExecutionProvider"])
@@ -72,21 +88,34 @@ def _session() -> Any:
         raise ModelUnavailable(f"cannot load the NudeNet detector: {exc}") from exc
 
 
-def preprocess(image: Image.Image) -> tuple[np.ndarray, int]:
-    """NudeNet's letterbox: the NCHW float input and the side of the padded square."""
+def preprocess(image: Image.Image, letterbox: str = "square") -> tuple[np.ndarray, int]:
+    """The NCHW float input for ``letterbox`` (see the module docstring) and the long side of
+    the image, which maps the network's 320 px back to image pixels."""
     import cv2
 
-    rgb = np.asarray(image.convert("RGB"))
+    rgb = np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
     height, width = rgb.shape[:2]
     side = max(height, width)
-    padded = np.zeros((side, side, 3), dtype=np.uint8)
-    padded[:height, :width] = rgb
-    resized = cv2.resize(padded, (INPUT_SIZE, INPUT_SIZE), interpolation=cv2.INTER_LINEAR)
+    if letterbox == "square":
+        padded = np.zeros((side, side, 3), dtype=np.uint8)
+        padded[:height, :width] = rgb
+        resized = cv2.resize(padded, (INPUT_SIZE, INPUT_SIZE), interpolation=cv2.INTER_LINEAR)
+        blob = np.empty((1, 3, INPUT_SIZE, INPUT_SIZE), dtype=np.float32)
+    elif letterbox == "rect":
+        scale = INPUT_SIZE / side
+        new_w, new_h = max(1, round(width * scale)), max(1, round(height * scale))
+        resized = cv2.resize(rgb, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
+        blob = np.zeros((1, 3, -(-new_h // STRIDE) * STRIDE, -(-new_w // STRIDE) * STRIDE),
+                        dtype=np.float32)
+    else:
+        raise ValueError(f"unknown letterbox {letterbox!r} (expected one of {LETTERBOXES})")
+    h, w = resized.shape[:2]
     # NudeNet's detect(path) reads BGR, swaps to RGB (cvtColor RGBA2BGR on 3 channels) and then
-    # swaps back (blobFromImage swapRB): the network effectively sees BGR. Keep that order.
-    bgr = resized[:, :, ::-1]
-    blob = bgr.astype(np.float32).transpose(2, 0, 1)[np.newaxis] * np.float32(1 / 255.0)
-    return np.ascontiguousarray(blob), side
+    # swaps back (blobFromImage swapRB): the network effectively sees BGR. One fused pass does
+    # the channel swap, HWC -> CHW, the conversion to float and the scaling into the blob.
+    np.multiply(resized.transpose(2, 0, 1)[::-1], np.float32(1 / 255.0),
+                out=blob[0, :, :h, :w], casting="unsafe")
+    return blob, side
 
 
 def postprocess(output: np.ndarray, side: int, width: int, height: int) -> list[Detection]:
@@ -118,10 +147,10 @@ def postprocess(output: np.ndarray, side: int, width: int, height: int) -> list[
     return out
 
 
-def detect(image: Image.Image) -> list[Detection]:
+def detect(image: Image.Image, letterbox: str = "rect") -> list[Detection]:
     """Body-part detections in an RGB image (any size; the analysis image is ≤ 512 px)."""
     session = _session()
-    blob, side = preprocess(image)
+    blob, side = preprocess(image, letterbox)
     output = session.run(None, {session.get_inputs()[0].name: blob})[0]
     return postprocess(output, side, image.width, image.height)
 

@@ -49,7 +49,7 @@ def score_image(image: Image.Image, settings: AnalysisSettings, *,
     config = triage_settings(settings)
     image = image.convert("RGB") if image.mode != "RGB" else image
     models = {nudenet_onnx.NAME: nudenet_onnx.info().version}
-    detections = nudenet_onnx.detect(image)
+    detections = nudenet_onnx.detect(image, config.detector_letterbox)
     classes = nudenet_onnx.class_maxima(detections)
     explicit = explicit_score(classes)
     boxes: list[tuple[tuple[float, float, float, float], float, str]] = []
@@ -75,6 +75,7 @@ def score_image(image: Image.Image, settings: AnalysisSettings, *,
         "youngest_band": youngest_band(f.age_band for f in faces),
         "plugins": {},
         "models": models,
+        "detector_input": config.detector_letterbox,
     }
     for plugin in plugins.load_plugins(str(config.plugin_dir) if config.plugin_dir else None):
         out = plugins.classify(plugin, image)

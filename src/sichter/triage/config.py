@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -35,6 +36,10 @@ class TriageSettings(BaseModel):
         "nudenet", description="where faces come from: 'nudenet' (its face classes), 'dlib' "
                                "(HOG detector) or 'both'")
     embeddings: bool = Field(True, description="compute 128-d face embeddings (dlib) per face")
+    detector_letterbox: Literal["rect", "square"] = Field(
+        "rect", description="NudeNet input: 'rect' pads to a multiple of 32 (faster), 'square' "
+                            "to 320x320 exactly as NudeNet does (see bench/RESULTS.md for the "
+                            "measured score drift between them)")
     skip_known: bool = Field(
         True, description="known and known-good material takes its status, not model scores")
     plugin_dir: Path | None = Field(
@@ -53,4 +58,5 @@ class TriageSettings(BaseModel):
         return {**self.policy().record(), "age_margin": self.age_margin,
                 "age_interval": self.age_interval, "face_min_score": self.face_min_score,
                 "face_detector": self.face_detector, "skip_known": self.skip_known,
+                "detector_letterbox": self.detector_letterbox,
                 "explicit_weights": EXPLICIT_WEIGHTS}
