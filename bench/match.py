@@ -121,7 +121,7 @@ def main() -> None:
     ap.add_argument("--exact-queries", type=int, default=20_000, help="queries for exact mode")
     ap.add_argument("--sample", type=int, default=200, help="queries checked by brute force vs all")
     ap.add_argument("--threads", type=int, default=0)
-    ap.add_argument("--sweep", type=int, nargs="*", default=[21, 22, 23],
+    ap.add_argument("--sweep", type=int, nargs="*", default=[21, 22, 24],
                     help="fast mode also run with these complete_to distances")
     ap.add_argument("--peer-size", type=int, default=-1, help="peer index size (default: same)")
     ap.add_argument("--peer-queries", type=int, default=2_000)

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sichter.matching.pdq_index import PdqIndex, exact_radii, hex_to_bytes
+from sichter.matching.pdq_index import FAST_COMPLETE, PdqIndex, exact_radii, hex_to_bytes
 
 
 def _flip(h: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -65,13 +65,13 @@ def test_fast_mode_misses_nothing_up_to_its_guarantee_and_returns_nothing_beyond
     assert _got(index, queries, exact=True) == truth
 
 
-def test_fast_mode_finds_every_match_at_24_bits() -> None:
+def test_fast_mode_finds_every_match_at_its_guaranteed_distance() -> None:
     rng = np.random.default_rng(7)
     db = rng.integers(0, 256, (5000, 32), dtype=np.uint8)
     index = PdqIndex(db, 31, exact=False)
     assert index.probes_per_query() < index.probes_per_query(exact=True)
     g = index.guaranteed_distance()
-    assert g == 24
+    assert g == FAST_COMPLETE
     queries = np.array([_flip(db[i], g, rng) for i in range(200)])
     r = index.range_search(queries)
     assert set(zip(r.query.tolist(), r.item.tolist(), strict=True)) >= {(i, i) for i in range(200)}

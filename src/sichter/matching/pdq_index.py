@@ -12,11 +12,12 @@ Two modes over the same tables (the radii are chosen per query, not at build tim
 
 - ``exact=True``: radii sum to the threshold, so every hash within the threshold is found
   (about 3,100 probes per query at 10 M hashes).
-- ``exact=False`` ("fast"): the pigeonhole radii for ``complete_to`` bits (default 24) instead
-  of the threshold: about 1,100 probes per query at 10 M instead of 3,100. Every match up to
-  24 bits is still guaranteed; between 25 and 31 bits matches are found with a high but
-  *measured* probability (bench/match.py prints recall at 8, 16, 24 and 31 bits and checks a
-  sample against brute force; bench/RESULTS.md records the numbers: 99.5 % at 31 bits).
+- ``exact=False`` ("fast"): the pigeonhole radii for ``complete_to`` bits (default 23) instead
+  of the threshold: about 820 probes per query at 10 M instead of 2,870. Every match up to
+  23 bits is still guaranteed; between 24 and 31 bits matches are found with a high but
+  *measured* probability (bench/match.py prints recall at 8, 16, 24 and 31 bits, sweeps
+  ``complete_to`` and checks a sample against brute force; bench/RESULTS.md: at 10 M, 99.55 %
+  of true pairs at 25-31 bits at 12,200 lookups per CPU-second; complete_to=24: 8,700).
 
 ``exact=None`` (default) picks exact up to ``EXACT_MAX`` hashes, where it is fast enough, and
 fast above. Why not faiss's binary hash indexes: measured in bench/match.py, the
@@ -37,7 +38,7 @@ import numpy as np
 BITS = 256
 MAX_CHUNK_BITS = 24  # offset arrays of 2**24 int32 = 64 MiB each
 EXACT_MAX = 2_000_000  # default mode: exact up to this many hashes, fast above (bench/RESULTS.md)
-FAST_COMPLETE = 24  # fast mode still finds every match up to this distance
+FAST_COMPLETE = 23  # fast mode still finds every match up to this distance (chosen by bench)
 PROBE_BUDGET = 1 << 20  # probes per batch: bounds the temporary arrays to tens of MiB
 
 

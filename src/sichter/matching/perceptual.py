@@ -1,6 +1,6 @@
 """PDQ matching: the content's PDQ, then its seven other dihedral variants (mirror, rotations),
 against every PDQ of every hash set, through the range index in ``pdq_index`` (exact up to
-2 M hashes; above, complete up to 24 bits and measured beyond: bench/RESULTS.md)."""
+2 M hashes; above, complete up to 23 bits and measured beyond: bench/RESULTS.md)."""
 
 from __future__ import annotations
 
