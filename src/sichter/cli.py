@@ -213,12 +213,29 @@ def demo_generate(
     run(go)
 
 
-# --- command groups of later stages: one line each, modules keep heavy imports lazy ---
-from sichter.cli_ai import register as _register_ai; _register_ai(app)  # noqa: E402,E702,I001
-from sichter.cli_web import register as _register_web; _register_web(app, case_app)  # noqa: E402,E702,I001
-from sichter.cli_hashset import hashset_app, match_cmd; app.add_typer(hashset_app, name="hashset"); app.command("match")(match_cmd)  # noqa: E402,E702,I001,E501
-from sichter.cli_learn import model_app, qa_app, report_pdf; app.add_typer(model_app, name="model"); app.add_typer(qa_app, name="qa"); app.command("report-pdf")(report_pdf)  # noqa: E402,E702,I001,E501
+# --- command groups of later stages, registered on the importable module's app ---
+
+
+def _register_command_groups() -> None:
+    from sichter.cli_ai import register as register_ai
+    from sichter.cli_hashset import hashset_app, match_cmd
+    from sichter.cli_learn import model_app, qa_app, report_pdf
+    from sichter.cli_web import register as register_web
+
+    register_ai(app)
+    register_web(app, case_app)
+    app.add_typer(hashset_app, name="hashset")
+    app.command("match")(match_cmd)
+    app.add_typer(model_app, name="model")
+    app.add_typer(qa_app, name="qa")
+    app.command("report-pdf")(report_pdf)
 
 
 if __name__ == "__main__":
-    app()
+    # Run as ``python -m sichter.cli``: the command modules import ``sichter.cli``, so use
+    # that module's app rather than this ``__main__`` copy of it.
+    from sichter.cli import app as _app
+
+    _app()
+elif __name__ == "sichter.cli":  # not when multiprocessing re-runs this file as __mp_main__
+    _register_command_groups()

@@ -22,6 +22,7 @@ from typing import Any
 from sichter.errors import EvidenceError
 from sichter.evidence.model import Payload
 from sichter.pipeline.analyse import AnalysisSettings, ContentFacts, Digests, Plan, analyse
+from sichter.pipeline.stages import registry
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,10 @@ def _worker_main(conn: Connection, settings: AnalysisSettings, memory_cap: int) 
         # Where the platform refuses the cap, the pixel limit still bounds decoding.
         with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(resource.RLIMIT_AS, (memory_cap, memory_cap))
+    # Import every stage module before the first file, so that their start-up (model
+    # runtimes, indexes) does not count against any one file's time limit.
+    registry()
+    conn.send(("ready",))
     while True:
         message = conn.recv()
         if message is None:
@@ -74,6 +79,7 @@ class _Worker:
         child.close()
         self.task: Task | None = None
         self.started = 0.0
+        self.ready = False  # set when the worker has imported its stages
 
     def assign(self, task: Task) -> None:
         self.task = task
@@ -116,9 +122,9 @@ class WorkerPool:
     def poll(self, timeout: float = 0.05) -> Iterator[Outcome]:
         """Hand out queued tasks, then yield whatever finished within ``timeout`` seconds."""
         for worker in self._workers:
-            if worker.task is None and self._queue:
+            if worker.ready and worker.task is None and self._queue:
                 worker.assign(self._queue.popleft())
-        busy = {id(w.conn): w for w in self._workers if w.task is not None}
+        busy = {id(w.conn): w for w in self._workers if w.task is not None or not w.ready}
         if not busy:
             return
         for conn in wait([w.conn for w in busy.values()], timeout=timeout):
@@ -133,6 +139,13 @@ class WorkerPool:
                 yield self._replace(worker, f"timed out after {task.timeout_s:.0f} s (per-file limit)")
 
     def _receive(self, worker: _Worker) -> Outcome | None:
+        if not worker.ready:
+            try:
+                worker.conn.recv()  # ("ready",)
+            except (EOFError, OSError) as exc:
+                raise RuntimeError("an analysis worker died while starting") from exc
+            worker.ready = True
+            return None
         task = worker.task
         assert task is not None
         try:
