@@ -10,7 +10,7 @@ APT_STAMP := /var/lib/sichter-apt.stamp
 # building test images, FFmpeg headers for building vpdq, pango for WeasyPrint PDFs).
 APT_PACKAGES := chromium ewf-tools sleuthkit dosfstools mtools ntfs-3g e2fsprogs pkg-config \
 	libavcodec-dev libavformat-dev libavfilter-dev libavdevice-dev libavutil-dev \
-	libswscale-dev libswresample-dev libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils
+	libswscale-dev libswresample-dev genisoimage libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils
 PG_URL ?= postgresql+psycopg://postgres@localhost:5432/test
 
 .PHONY: setup apt venv demo test test-fast lint postgres bench clean-demo

@@ -18,7 +18,7 @@ from sichter.evidence.tar_reader import TarReader
 _DECOMPRESSORS: dict[str, Callable[[BinaryIO], BinaryIO]] = {
     "gzip": lambda f: cast(BinaryIO, gzip.GzipFile(fileobj=f, mode="rb")),
     "bzip2": lambda f: cast(BinaryIO, bz2.BZ2File(f, mode="rb")),
-    "xz": lambda f: cast(BinaryIO, lzma.LZMAFile(f, mode="rb")),
+    "xz": lambda f: cast(BinaryIO, lzma.LZMAFile(f, mode="rb")),  # noqa: SIM115 - caller closes
 }
 _SUFFIXES = {"gzip": (".gz", ".tgz"), "bzip2": (".bz2", ".tbz2", ".tbz"), "xz": (".xz", ".txz")}
 _ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError, ValueError)

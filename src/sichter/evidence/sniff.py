@@ -12,6 +12,9 @@ MediaType = Literal["image", "video", "other"]
 ArchiveKind = Literal["zip", "tar", "gzip", "bzip2", "xz", "7z", "ewf", "disk"]
 
 SNIFF_BYTES = 4096  # enough for every signature below, including tar's ustar at 257
+# ISO 9660 puts its first volume descriptor ("CD001") at byte 32769, after a 32 KiB system
+# area; top-level files and containers are sniffed this far so disc images are recognised.
+DEEP_SNIFF_BYTES = 32 * 1024 + 2048
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +136,8 @@ def _raw_disk(head: bytes) -> ContentType | None:
         return DISK_IMAGE  # HFS+ / HFSX volume header
     if boot and _plausible_mbr(head):
         return DISK_IMAGE
+    if len(head) >= 32774 and head[32769:32774] == b"CD001" and head[32768] in (1, 0xFF):
+        return DISK_IMAGE  # ISO 9660 primary (or terminating) volume descriptor
     return None
 
 

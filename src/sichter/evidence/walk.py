@@ -28,7 +28,7 @@ from sichter.evidence.model import (
     WalkEvent,
 )
 from sichter.evidence.readonly import open_readonly
-from sichter.evidence.sniff import SNIFF_BYTES, sniff
+from sichter.evidence.sniff import DEEP_SNIFF_BYTES, SNIFF_BYTES, sniff
 from sichter.settings import Limits
 
 ShouldExpand = Callable[[Locator], bool]
@@ -111,7 +111,7 @@ def _walk_file(path: Path, locator: Locator, source_id: str, limits: Limits,
     yield occurrence
     try:
         with open_readonly(path) as f:
-            head = f.read(SNIFF_BYTES)
+            head = f.read(DEEP_SNIFF_BYTES)
             kind = sniff(head).archive
             if kind and should_expand(locator):
                 yield from expand(f, occurrence, limits, should_expand, st.st_size)
@@ -123,7 +123,7 @@ def expand(fileobj: BinaryIO, container: FileOccurrence, limits: Limits,
            should_expand: ShouldExpand, size: int) -> Iterator[WalkEvent]:
     """Members of ``container`` (already sniffed as an archive), recursively, then a ContainerDone."""
     fileobj.seek(0)
-    head = fileobj.read(SNIFF_BYTES)
+    head = fileobj.read(DEEP_SNIFF_BYTES)
     fileobj.seek(0)
     reader = registry.reader_for(sniff(head).archive)
     if reader is None:
@@ -155,7 +155,7 @@ def _expand_member(member: FileOccurrence, limits: Limits,
                    should_expand: ShouldExpand) -> Iterator[WalkEvent]:
     payload = member.payload
     if isinstance(payload, Inline):
-        if sniff(payload.data[:SNIFF_BYTES]).archive and should_expand(member.locator):
+        if sniff(payload.data[:DEEP_SNIFF_BYTES]).archive and should_expand(member.locator):
             yield from expand(io.BytesIO(payload.data), member, limits, should_expand,
                               len(payload.data))
     elif isinstance(payload, Stream):

@@ -10,7 +10,7 @@ from typing import Any
 
 from sichter.errors import EvidenceError
 from sichter.evidence.model import Payload, open_payload
-from sichter.evidence.sniff import SNIFF_BYTES, sniff
+from sichter.evidence.sniff import DEEP_SNIFF_BYTES, sniff
 from sichter.pipeline.stages import registry
 from sichter.signals.base import byte_signals, image_signals
 from sichter.signals.image import decode, thumbnail_jpeg
@@ -77,8 +77,8 @@ def read_and_digest(payload: Payload, keep_images_up_to: int) -> tuple[Digests, 
     """Hash the content in one pass; keep its bytes when it is an image small enough to decode."""
     accumulators = {name: sig.accumulator() for name, sig in byte_signals().items()}
     with open_payload(payload) as stream:
-        first = _read_at_least(stream, SNIFF_BYTES)
-        ctype = sniff(first[:SNIFF_BYTES])
+        first = _read_at_least(stream, DEEP_SNIFF_BYTES)
+        ctype = sniff(first[:DEEP_SNIFF_BYTES])
         kept: list[bytes] | None = [] if ctype.media_type == "image" else None
         size = 0
         chunk = first
