@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -92,21 +92,29 @@ def _redact_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+SettingsT = TypeVar("SettingsT", bound=BaseSettings)
+
+
+def layered(model: type[SettingsT], toml_path: Path, env_prefix: str,
+            overrides: dict[str, Any]) -> SettingsT:
+    """``model`` from its defaults < a TOML file < ``<env_prefix>*`` variables (nested with
+    ``__``) < explicit overrides that are not None."""
+    merged: dict[str, Any] = {}
+    if toml_path.is_file():
+        with toml_path.open("rb") as f:
+            merged = tomllib.load(f)
+    from_env = model()
+    for name in model.model_fields:
+        env_name = f"{env_prefix}{name.upper()}"
+        if env_name in os.environ or any(k.startswith(env_name + "__") for k in os.environ):
+            merged[name] = getattr(from_env, name)
+    merged.update({k: v for k, v in overrides.items() if v is not None})
+    return model.model_validate(merged)
+
+
 def load_settings(home: Path | None = None, **overrides: Any) -> Settings:
     """Build the settings: defaults < <home>/sichter.toml < SICHTER_* env < explicit overrides."""
     env_home = os.environ.get("SICHTER_HOME")
     resolved_home = home or (Path(env_home) if env_home else Path("sichter-data"))
-    file_values: dict[str, Any] = {}
-    toml_path = resolved_home / "sichter.toml"
-    if toml_path.is_file():
-        with toml_path.open("rb") as f:
-            file_values = tomllib.load(f)
-    env_settings = Settings()
-    merged: dict[str, Any] = {**file_values}
-    for name in Settings.model_fields:
-        env_name = f"SICHTER_{name.upper()}"
-        if env_name in os.environ or any(k.startswith(env_name + "__") for k in os.environ):
-            merged[name] = getattr(env_settings, name)
-    merged.update({k: v for k, v in overrides.items() if v is not None})
-    merged["home"] = resolved_home
-    return Settings.model_validate(merged)
+    return layered(Settings, resolved_home / "sichter.toml", "SICHTER_",
+                   {**overrides, "home": resolved_home})

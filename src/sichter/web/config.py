@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import os
 import secrets
-import tomllib
 from pathlib import Path
 from typing import Any
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from sichter.settings import layered
 
 
 class WebConfig(BaseSettings):
@@ -29,17 +30,7 @@ class WebConfig(BaseSettings):
 
 
 def load_web_config(home: Path, **overrides: Any) -> WebConfig:
-    values: dict[str, Any] = {}
-    path = home / "web.toml"
-    if path.is_file():
-        with path.open("rb") as f:
-            values = tomllib.load(f)
-    env = WebConfig()
-    for name in WebConfig.model_fields:
-        if f"SICHTER_WEB_{name.upper()}" in os.environ:
-            values[name] = getattr(env, name)
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    return WebConfig.model_validate(values)
+    return layered(WebConfig, home / "web.toml", "SICHTER_WEB_", overrides)
 
 
 def secret_key(home: Path, config: WebConfig) -> bytes:
