@@ -56,6 +56,7 @@ def test_analyse_faces_uses_onnx_and_records_it() -> None:
     info = faces.embedding_info("onnxruntime")
     assert info.version.endswith("+" + fe.CONVERTER) and info.settings["runtime"] == "onnxruntime"
     assert faces.embedding_info("dlib").version != info.version
+    assert len(info.version) <= 100  # ai_model.version's column width
 
 
 def test_a_truncated_or_foreign_file_is_refused() -> None:

@@ -26,7 +26,7 @@ import numpy as np
 CHIP = 150
 CHIP_PADDING = 0.25  # dlib's compute_face_descriptor default
 MEANS = (122.782, 117.001, 104.298)  # dlib's input_rgb_image_sized<150>
-CONVERTER = "sichter-dlib2onnx-1"
+CONVERTER = "onnx1"  # version suffix; the ai_model.version column holds 100 characters
 _LAYER_NAMES = {"con_4", "affine_", "relu_", "add_prev_", "avg_pool_2", "max_pool_2", "fc_2"}
 _NAME = re.compile(rb"\x01([\x04-\x10])([a-z_]+[0-9]?)")
 

@@ -87,7 +87,8 @@ def embedding_info(runtime: str) -> ModelInfo:
                        "licence": "CC0-1.0 (dlib-models; package MIT)"})
     if runtime == "onnxruntime":
         info = ModelInfo(info.name, f"{info.version}+{CONVERTER}", info.sha256, info.path,
-                         {**info.settings, "converter": CONVERTER})
+                         {**info.settings,
+                          "converter": f"sichter.classify.face_embedding_onnx {CONVERTER}"})
     return info
 
 

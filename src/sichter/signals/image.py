@@ -56,7 +56,9 @@ def decode(data: bytes, analysis_px: int, max_pixels: int) -> DecodedImage:
             if im.format == "JPEG":
                 scale = _draft_scale(width, height, analysis_px)
                 if scale > 1:
-                    im.draft("RGB", (-(-width // scale), -(-height // scale)))
+                    # Floor, not ceiling: Pillow picks the DCT scale as size // requested, so
+                    # a rounded-up request on a side not divisible by 8 fell back to 1/4.
+                    im.draft("RGB", (max(1, width // scale), max(1, height // scale)))
             im.seek(0)  # first frame of GIF, first page of TIFF
             rgb = _to_rgb(im)
             if max(rgb.size) > analysis_px:
