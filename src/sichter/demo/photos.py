@@ -59,7 +59,7 @@ def encode(im: Image.Image, fmt: str, **kwargs: object) -> bytes:
 
         pillow_heif.register_heif_opener()
     save_im = im.convert("P") if fmt == "GIF" else im
-    save_im.save(buf, format=fmt, **kwargs)  # type: ignore[arg-type]
+    save_im.save(buf, format=fmt, **kwargs)
     return buf.getvalue()
 
 

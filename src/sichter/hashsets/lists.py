@@ -7,11 +7,14 @@ import csv
 import io
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 from sichter.hashsets.model import BadRecord, BadValue, Record, SetFacts, hex_hash, int_or_none
 
 # Header lines some tools write above a plain list (X-Ways: "MD5", "SHA-1").
 _HEADERS = {"md5", "sha1", "sha-1", "sha256", "sha-256", "hash"}
+
+HashKind = Literal["md5", "sha1", "sha256"]
 
 
 def _lines(path: Path) -> Iterator[tuple[int, str]]:
@@ -31,8 +34,8 @@ def _first_line(head: bytes) -> str:
 class HashListReader:
     role = "reference"
 
-    def __init__(self, kind: str) -> None:
-        self.name = kind
+    def __init__(self, kind: HashKind) -> None:
+        self.name: str = kind  # the --format value, as HashSetReader declares it
         self.kind = kind
 
     def sniff(self, head: bytes, path: Path) -> bool:
@@ -54,7 +57,16 @@ class HashListReader:
             except BadValue as exc:
                 yield BadRecord(number, "line", str(exc))
                 continue
-            yield Record(**{self.kind: digest}, name=name.strip() or None)
+            yield _record(self.kind, digest, name.strip() or None)
+
+
+def _record(kind: HashKind, digest: str | None, name: str | None) -> Record:
+    """A record carrying ``digest`` in the field named ``kind``."""
+    if kind == "md5":
+        return Record(md5=digest, name=name)
+    if kind == "sha1":
+        return Record(sha1=digest, name=name)
+    return Record(sha256=digest, name=name)
 
 
 class PdqReader:

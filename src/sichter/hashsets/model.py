@@ -67,10 +67,10 @@ def hex_hash(kind: str, value: Any) -> str | None:
         return None
     if not isinstance(value, str):
         raise BadValue(f"{kind} is not a string: {value!r:.40}")
-    value = value.strip()
-    if len(value) != HEX_LENGTHS[kind] or not HEX.match(value):
-        raise BadValue(f"{kind} must be {HEX_LENGTHS[kind]} hex digits, got {value!r:.80}")
-    return value.lower()
+    text = value.strip()
+    if len(text) != HEX_LENGTHS[kind] or not HEX.match(text):
+        raise BadValue(f"{kind} must be {HEX_LENGTHS[kind]} hex digits, got {text!r:.80}")
+    return text.lower()
 
 
 def int_or_none(field_name: str, value: Any) -> int | None:

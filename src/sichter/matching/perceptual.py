@@ -30,17 +30,21 @@ _CACHE: dict[str, _Loaded] = {}
 
 def pdq_index(session: Session, threshold: int) -> _Loaded:
     """The index of every set's PDQs, built once per process until the sets change."""
-    url = str(session.get_bind().url)
+    url = str(session.get_bind().engine.url)  # an Engine's .engine is itself
     count, top = session.execute(select(func.count(HashEntry.id), func.max(HashEntry.id))
                                  .where(HashEntry.pdq.is_not(None))).one()
     key = (url, int(count or 0), int(top or 0), threshold)
     cached = _CACHE.get(url)
     if cached is not None and cached.key == key:
         return cached
-    ids, sets, hexes = [], [], []
+    ids: list[int] = []
+    sets: list[int] = []
+    hexes: list[str] = []
     for eid, sid, pdq in session.execute(select(HashEntry.id, HashEntry.hash_set_id, HashEntry.pdq)
                                          .where(HashEntry.pdq.is_not(None))
                                          .execution_options(yield_per=100_000)):
+        if pdq is None:  # never: the query leaves NULL out; the test only narrows the type
+            continue
         ids.append(eid)
         sets.append(sid)
         hexes.append(pdq)

@@ -8,7 +8,7 @@ files call the signal.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import numpy as np
 
@@ -39,18 +39,21 @@ class ImageSignal(Protocol):
     def compute(self, rgb: np.ndarray) -> ImageSignalValue: ...
 
 
+_B = TypeVar("_B", bound=ByteSignal)
+_I = TypeVar("_I", bound=ImageSignal)
+
 _BYTE: dict[str, ByteSignal] = {}
 _IMAGE: dict[str, ImageSignal] = {}
 
 
-def register_byte_signal(signal: ByteSignal) -> ByteSignal:
+def register_byte_signal(signal: _B) -> _B:
     if signal.name in _BYTE or signal.name in _IMAGE:
         raise ValueError(f"a signal named {signal.name!r} is already registered")
     _BYTE[signal.name] = signal
     return signal
 
 
-def register_image_signal(signal: ImageSignal) -> ImageSignal:
+def register_image_signal(signal: _I) -> _I:
     if signal.name in _BYTE or signal.name in _IMAGE:
         raise ValueError(f"a signal named {signal.name!r} is already registered")
     _IMAGE[signal.name] = signal

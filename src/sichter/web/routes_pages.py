@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from typing import Any, TypedDict
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
@@ -19,7 +20,7 @@ from sichter.web.deps import db, member_case, user
 from sichter.web.security import WebSession, csrf_ok
 from sichter.web.services import accounts, audit, grid, items, learning, logins, overview
 from sichter.web.services.original import browser_image, read_original
-from sichter.web.services.schemes import categories
+from sichter.web.services.schemes import Category, categories
 
 router = APIRouter(include_in_schema=False)
 FILTER_KEYS = ("status", "suggested", "decided", "band", "explicit_min", "explicit_max", "path",
@@ -114,7 +115,14 @@ def qa_page(request: Request, case: Case = Depends(member_case), s: Session = De
                   page=grid.Page(view.tiles, None), q={}, next_url=None)
 
 
-def _grid_context(request: Request, case: Case) -> dict[str, object]:
+class _GridContext(TypedDict):
+    case: Case
+    cats: tuple[Category, ...]
+    scheme_json: str
+    prefs: dict[str, Any]
+
+
+def _grid_context(request: Request, case: Case) -> _GridContext:
     cats = categories(case.scheme)
     lang = request.state.lang
     scheme_js = {c.key: {"code": c.code, "label": c.label_de if lang == "de" else c.label_en} for c in cats}

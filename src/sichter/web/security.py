@@ -10,6 +10,7 @@ must present the CSRF token: the API in the ``X-CSRF-Token`` header, forms in a 
 from __future__ import annotations
 
 import hmac
+import math
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,7 +46,9 @@ class SessionCodec:
         raw = request.cookies.get(COOKIE)
         if raw:
             try:
-                data = self._signer.loads(raw, max_age=self._idle)
+                # itsdangerous takes whole seconds; its ages are whole seconds too, so
+                # ``age > floor(idle)`` expires exactly when ``age > idle`` would.
+                data = self._signer.loads(raw, max_age=math.floor(self._idle))
                 return WebSession(csrf=data["c"], user_id=data.get("u"), lang=data.get("l"),
                                   token=data.get("t")), True
             except (BadSignature, KeyError, TypeError):

@@ -82,7 +82,8 @@ def stack_members(session: Session, case_id: int, content_ids: list[int]) -> dic
     if pdqs:
         for cid, pdq in session.execute(select(Content.id, Content.pdq).where(
                 Content.case_id == case_id, Content.pdq.in_(pdqs)).order_by(Content.id)):
-            by_pdq.setdefault(pdq, []).append(cid)
+            if pdq is not None:  # always: matched one of ``pdqs``; narrows the type
+                by_pdq.setdefault(pdq, []).append(cid)
     return {cid: (by_pdq.get(pdq, [cid]) if pdq else [cid]) for cid, pdq in rows}
 
 

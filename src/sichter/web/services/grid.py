@@ -99,7 +99,7 @@ def page(session: Session, case_id: int, flt: GridFilter, cursor: str | None = N
     return Page(tiles, nxt)
 
 
-def _query(session: Session, case_id: int, flt: GridFilter) -> Select[Any]:
+def _query(session: Session, case_id: int, flt: GridFilter) -> Select[*tuple[Any, ...]]:
     Q = ReviewQueue
     # Evaluated only for the rows a page returns (at most limit + 1), through the
     # (case_id, content_id) index on occurrence.

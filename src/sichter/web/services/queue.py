@@ -22,9 +22,12 @@ its triage priority; ``priority_source`` says which ("cal round 3", "model <vers
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Integer,
+    Select,
     String,
     case,
     cast,
@@ -62,7 +65,8 @@ def learned_source(session: Session, case_id: int) -> str:
     return f"model {version}"[:100] if version else f"cal round {state.round}"
 
 
-def _source(case_id: int, learned_label: str = "learned") -> tuple[object, object]:
+def _source(case_id: int, learned_label: str = "learned"
+            ) -> tuple[Select[*tuple[Any, ...]], ColumnElement[str]]:
     """The SELECT producing queue rows for the case's media (before any restriction), and the
     stack-key expression it partitions by."""
     stack_key = func.coalesce(Content.pdq, cast(Content.id, String(64)))
@@ -105,8 +109,10 @@ def refresh_queue(session: Session, case_id: int, content_ids: Iterable[int] | N
     written = 0
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start:start + _CHUNK]
-        pdqs = sorted({p for p in session.scalars(select(Content.pdq).where(
-            Content.case_id == case_id, Content.id.in_(chunk), Content.pdq.is_not(None)))})
+        found = session.scalars(select(Content.pdq).where(
+            Content.case_id == case_id, Content.id.in_(chunk), Content.pdq.is_not(None)))
+        # The query already leaves out NULL; the test only tells the type checker.
+        pdqs = sorted({p for p in found if p is not None})
         # Whole stacks, found through ``content`` by PDQ, so the window sees every member.
         # (Separate IN lists, not one OR: each is an index seek, the OR was a case scan.)
         affected = set(chunk)
@@ -119,9 +125,9 @@ def refresh_queue(session: Session, case_id: int, content_ids: Iterable[int] | N
                 ReviewQueue.case_id == case_id,
                 ReviewQueue.content_id.in_(members[part:part + _CHUNK])))
         # One INSERT per slice of whole stacks: a stack never straddles two slices.
-        for part in _stack_slices(session, case_id, members):
+        for stack_ids in _stack_slices(session, case_id, members):
             q, _ = _source(case_id, label)
-            written += _insert(session, q.where(Content.id.in_(part)))
+            written += _insert(session, q.where(Content.id.in_(stack_ids)))
     return written
 
 
@@ -140,8 +146,8 @@ def _stack_slices(session: Session, case_id: int, members: list[int]) -> list[li
     return [sl for sl in slices if sl]
 
 
-def _insert(session: Session, q: object) -> int:
-    stmt = insert(ReviewQueue).from_select(list(_COLUMNS), q)  # type: ignore[arg-type]
+def _insert(session: Session, q: Select[*tuple[Any, ...]]) -> int:
+    stmt = insert(ReviewQueue).from_select(list(_COLUMNS), q)
     result = session.execute(stmt.execution_options(preserve_rowcount=True))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
