@@ -75,6 +75,7 @@ def one_off() -> None:
 
     clock("nudenet session", nudenet_onnx._session)
     clock("face models (dlib, age)", faces._models)
+    clock("embedding net -> onnx", faces._onnx_embedder)
     clock("first detect", lambda: nudenet_onnx.detect(Image.new("RGB", (512, 341))))
     print(f"one-off per worker ({load()}):\n" + "\n".join(
         f"  {k:<24} wall {clock.wall[k] * 1000:7.0f} ms, cpu {clock.cpu[k] * 1000:7.0f} ms"
