@@ -163,3 +163,65 @@ def test_reviewer_opens_the_qa_sample_queue_and_decides_an_item(server: tuple[st
     with sessions() as s:
         rows = s.execute(select(ReviewDecision.content_id, ReviewDecision.source)).all()
     assert rows == [(info.content_ids[0], "qa")]
+
+
+def test_changing_a_filter_updates_the_grid_without_loading_the_page(server: tuple[str, Settings]) -> None:
+    import re
+
+    from playwright.sync_api import expect, sync_playwright
+
+    base, settings = server
+    sessions = open_store(settings.effective_database_url)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        console: list[str] = []
+        page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+        page.goto(base + "/login")
+        page.fill("#name", "rev1")
+        page.fill("#password", PASSWORD)
+        page.click("#login")
+        page.goto(base + "/cases/demo/grid")
+        tiles = page.locator("#grid .tile")
+        expect(tiles.first).to_have_class("tile current")
+        page.keyboard.press("1")
+        expect(tiles.first.locator(".cat")).to_have_text("1")
+        first_id = tiles.first.get_attribute("data-id")
+        page.evaluate("window.sichterSameDocument = true")  # gone if the page were loaded anew
+
+        with page.expect_response(lambda r: "/cases/demo/grid?" in r.url
+                                  and r.request.headers.get("hx-request") == "true") as answer:
+            page.select_option('select[name="reviewed"]', "no")
+        assert answer.value.status == 200 and "<html" not in answer.value.text()
+        expect(page).to_have_url(re.compile(r"/cases/demo/grid\?.*reviewed=no"))
+        expect(page.locator(f'#grid .tile[data-id="{first_id}"]')).to_have_count(0)
+        assert page.evaluate("window.sichterSameDocument") is True
+        # The keys act on the new tiles at once (not on the filter's select), CSRF token included.
+        expect(tiles.first).to_have_class("tile current")
+        second_id = int(tiles.first.get_attribute("data-id") or 0)
+        page.keyboard.press("2")
+        expect(tiles.first.locator(".cat")).to_have_text("2")
+        expect(page.locator('select[name="reviewed"]')).to_have_value("no")
+        with sessions() as s:
+            case_id = get_case(s, "demo").id
+            assert decisions.current_decisions(s, case_id)[second_id].category == "2"
+
+        page.select_option('select[name="reviewed"]', "yes")
+        expect(page).to_have_url(re.compile(r"reviewed=yes"))
+        expect(page.locator(f'#grid .tile[data-id="{second_id}"]')).to_have_count(1)
+        expect(page.locator("#grid .tile:not(.decided)")).to_have_count(0)
+        assert page.evaluate("window.sichterSameDocument") is True
+        # No page snapshots kept in the browser; going back loads the earlier filter afresh.
+        assert page.evaluate("sessionStorage.getItem('htmx-history-cache')") is None
+        page.go_back()
+        expect(page).to_have_url(re.compile(r"reviewed=no"))
+        expect(page.locator('select[name="reviewed"]')).to_have_value("no")
+        expect(page.locator(f'#grid .tile[data-id="{second_id}"]')).to_have_count(0)
+        # The language switch returns to the filtered grid the address bar shows.
+        page.select_option('select[name="reviewed"]', "yes")
+        expect(page).to_have_url(re.compile(r"reviewed=yes"))
+        page.click("#lang-switch")
+        expect(page).to_have_url(re.compile(r"reviewed=yes"))
+        expect(page.locator('select[name="reviewed"]')).to_have_value("yes")
+        browser.close()
+    assert not [m for m in console if "Content Security Policy" in m], console

@@ -87,6 +87,11 @@ def create_app(settings: Settings, config: WebConfig) -> FastAPI:
             if path.startswith("/api/") or request.method not in SAFE_METHODS or "/thumbs/" in path \
                     or "/full/" in path:
                 response: Response = JSONResponse({"detail": "log in first"}, status_code=401)
+            elif request.headers.get("hx-request") == "true":
+                # An htmx fragment request would follow a redirect and swap the login page
+                # into the grid: ask htmx to load the login page as a whole instead.
+                response = JSONResponse({"detail": "log in first"}, status_code=401,
+                                        headers={"HX-Redirect": "/login"})
             else:
                 response = RedirectResponse("/login", status_code=303)
             web.codec.save(response, sess)

@@ -107,6 +107,17 @@ def overview_page(request: Request, case: Case = Depends(member_case), s: Sessio
                   qa_open=len(learning.qa_view(s, case.id).tiles))
 
 
+@router.get("/cases/{case}/qa-figures")
+def qa_figures_part(request: Request, case: Case = Depends(member_case),
+                    s: Session = Depends(db)) -> Response:
+    """The overview's QA figures alone, for htmx's refresh button; anything else gets the page."""
+    if not htmx_partial(request):
+        return RedirectResponse(f"/cases/{case.name}", status_code=303)
+    return render(request, "_qa_figures.html", case=case,
+                  qa=learning.qa_figures(state(request).sessions, case.name),
+                  qa_open=len(learning.qa_view(s, case.id).tiles))
+
+
 @router.get("/cases/{case}/qa")
 def qa_page(request: Request, case: Case = Depends(member_case), s: Session = Depends(db)) -> Response:
     """The QA sample as its own queue: same tiles and keys, decisions recorded with source qa."""
@@ -153,9 +164,21 @@ def grid_page(request: Request, case: Case = Depends(member_case), s: Session = 
         pg = grid.page(s, case.id, flt, cursor, state(request).config.page_size)
     except UsageError as exc:
         raise HTTPException(status_code=400, detail=str(exc)) from exc
-    next_url = f"?{urlencode({**q, 'cursor': pg.next_cursor})}" if pg.next_cursor else None
-    return render(request, "grid.html", **_grid_context(request, case), page=pg, q=q,
-                  next_url=next_url, qa=None)
+    next_url = (f"{request.url.path}?{urlencode({**q, 'cursor': pg.next_cursor})}"
+                if pg.next_cursor else None)
+    partial = htmx_partial(request)
+    response = render(request, "_grid_results.html" if partial else "grid.html",
+                      **_grid_context(request, case), page=pg, q=q, next_url=next_url, qa=None,
+                      partial=partial)
+    response.headers["Vary"] = "HX-Request"  # one URL, two bodies: never cache one for the other
+    return response
+
+
+def htmx_partial(request: Request) -> bool:
+    """Whether to answer with the page's fragment: an htmx request, except htmx's history
+    restore (going back to a page it has no snapshot of), which needs the whole page."""
+    return (request.headers.get("hx-request") == "true"
+            and request.headers.get("hx-history-restore-request") != "true")
 
 
 @router.get("/cases/{case}/items/{content_id}")

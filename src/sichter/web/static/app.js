@@ -1,4 +1,5 @@
-// Sichter review workspace: keyboard review, reveal-on-hold, break reminder. No build step.
+// Sichter review workspace: keyboard review, reveal-on-hold, break reminder. No build step;
+// htmx (vendored) swaps in the server-rendered tiles for filters and paging.
 (function () {
   "use strict";
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
@@ -23,21 +24,38 @@
     el.addEventListener("mousedown", (e) => { e.preventDefault(); on(); });
     el.addEventListener("mouseup", off); el.addEventListener("mouseleave", off);
   }
-  document.querySelectorAll(".tile, .full .reveal").forEach(holdToReveal);
+  document.querySelectorAll(".full .reveal").forEach(holdToReveal);
 
-  const gridEl = document.getElementById("grid");
-  if (!gridEl) {
+  if (!document.getElementById("grid")) {
     const reveal = document.querySelectorAll(".full .reveal");
     document.addEventListener("keydown", (e) => { if (e.key === "r") reveal.forEach((el) => el.classList.add("revealed")); });
     document.addEventListener("keyup", (e) => { if (e.key === "r") reveal.forEach((el) => el.classList.remove("revealed")); });
     return;
   }
 
-  const caseName = gridEl.dataset.case;
-  const scheme = JSON.parse(gridEl.dataset.scheme);
-  const tiles = Array.from(gridEl.querySelectorAll(".tile"));
-  let cur = 0;
-  const byId = new Map(tiles.map((t) => [t.dataset.id, t]));
+  // The grid's tiles are replaced by htmx when a filter changes or the next page loads
+  // (the server renders them; see _grid_results.html): read them afresh after each swap.
+  let gridEl, caseName, scheme, tiles = [], byId = new Map(), cur = 0;
+  function initGrid() {
+    gridEl = document.getElementById("grid");
+    caseName = gridEl.dataset.case;
+    scheme = JSON.parse(gridEl.dataset.scheme);
+    tiles = Array.from(gridEl.querySelectorAll(".tile"));
+    byId = new Map(tiles.map((t) => [t.dataset.id, t]));
+    cur = 0;
+    tiles.forEach((t, i) => { holdToReveal(t); t.addEventListener("click", () => focus(i)); });
+    focus(0);
+  }
+  document.addEventListener("htmx:afterSwap", (e) => {
+    if (e.target.id !== "results") return;
+    msg("");
+    // Give the keys back to the grid after a select or Enter in the filter form (else the next
+    // digit would pick a filter option instead of deciding a tile); not after Tab to another field.
+    const ev = e.detail.requestConfig && e.detail.requestConfig.triggeringEvent;
+    const active = document.activeElement;
+    if (ev && active && active.closest("#filters") && (ev.type === "submit" || ev.target === active)) active.blur();
+    initGrid();
+  });
 
   function focus(i) {
     if (!tiles.length) return;
@@ -111,6 +129,5 @@
     e.preventDefault();
   });
   document.addEventListener("keyup", (e) => { if (e.key === "r" && tiles[cur]) tiles[cur].classList.remove("revealed"); });
-  tiles.forEach((t, i) => t.addEventListener("click", () => focus(i)));
-  focus(0);
+  initGrid();
 })();
