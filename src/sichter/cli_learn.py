@@ -111,6 +111,7 @@ def model_rerank(ctx: typer.Context, case: Annotated[str, typer.Argument()]) -> 
     """Run one active-learning round for a case now (the web UI does this in the background)."""
     from sichter.learn import active_learning
     from sichter.store.cases import get_case
+    from sichter.web.services.learning import refresh_after_round
 
     def go() -> None:
         settings = ctx.obj.settings()
@@ -118,6 +119,7 @@ def model_rerank(ctx: typer.Context, case: Annotated[str, typer.Argument()]) -> 
         with sessions() as s:
             case_id = get_case(s, case).id
         r = active_learning.rerank(sessions, case_id)
+        refresh_after_round(sessions, case_id)  # the review queue's order follows the new scores
         console.print(f"round {r.round}: {r.rescored:,} unreviewed items re-ranked from "
                       f"{r.decisions_used:,} decisions"
                       + ("" if r.trained else " (one class so far: initial order kept)"))
