@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from sichter.errors import SichterError, UsageError
 from sichter.store.models import Case, Content
-from sichter.store.review_models import ReviewDecision, ReviewState
+from sichter.store.review_models import ReviewDecision, ReviewQueue, ReviewState
 from sichter.web.services import audit, queue, roles
 from sichter.web.services.accounts import User
 from sichter.web.services.schemes import valid_codes
@@ -74,17 +74,25 @@ def state_of(session: Session, case_id: int, content_ids: list[int]) -> dict[int
 
 
 def stack_members(session: Session, case_id: int, content_ids: list[int]) -> dict[int, list[int]]:
-    """For each content, every content of the case in its near-duplicate stack (same PDQ)."""
-    rows = session.execute(select(Content.id, Content.pdq).where(Content.case_id == case_id,
-                                                                 Content.id.in_(content_ids))).all()
-    pdqs = {pdq for _, pdq in rows if pdq}
-    by_pdq: dict[str, list[int]] = {}
-    if pdqs:
-        for cid, pdq in session.execute(select(Content.id, Content.pdq).where(
-                Content.case_id == case_id, Content.pdq.in_(pdqs)).order_by(Content.id)):
-            if pdq is not None:  # always: matched one of ``pdqs``; narrows the type
-                by_pdq.setdefault(pdq, []).append(cid)
-    return {cid: (by_pdq.get(pdq, [cid]) if pdq else [cid]) for cid, pdq in rows}
+    """For each content, every content of the case in its near-duplicate stack (its PDQ group,
+    as the review queue holds it; computed afresh for a content the queue does not hold yet)."""
+    ids = set(session.scalars(select(Content.id).where(Content.case_id == case_id,
+                                                       Content.id.in_(content_ids))))
+    keys = dict(session.execute(select(ReviewQueue.content_id, ReviewQueue.stack_key).where(
+        ReviewQueue.case_id == case_id, ReviewQueue.content_id.in_(ids))).all())
+    if len(keys) < len(ids):  # no queue yet for some: the same grouping the queue would use
+        groups = queue.case_groups(session, case_id)
+        keys = {cid: groups.get(cid, str(cid)) for cid in ids}
+        by_key: dict[str, list[int]] = {}
+        for cid, key in sorted(groups.items()):
+            by_key.setdefault(key, []).append(cid)
+    else:
+        by_key = {}
+        for cid, key in session.execute(select(ReviewQueue.content_id, ReviewQueue.stack_key).where(
+                ReviewQueue.case_id == case_id, ReviewQueue.stack_key.in_(set(keys.values())))
+                .order_by(ReviewQueue.content_id)):
+            by_key.setdefault(key, []).append(cid)
+    return {cid: by_key.get(keys[cid], [cid]) for cid in ids}
 
 
 def decide(session: Session, case: Case, user: str | User, seen: dict[int, int], category: str,

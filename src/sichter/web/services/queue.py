@@ -21,14 +21,18 @@ its triage priority; ``priority_source`` says which ("cal round 3", "model <vers
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
 from sqlalchemy import (
-    ColumnElement,
+    Column,
     Integer,
+    MetaData,
     Select,
     String,
+    Table,
     case,
     cast,
     delete,
@@ -42,6 +46,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from sichter.matching.pdq_index import PdqIndex, hex_to_bytes
 from sichter.store.ai_models import Triage
 from sichter.store.learning_models import ActiveLearningState, LearnedPriority
 from sichter.store.models import Content
@@ -50,10 +55,81 @@ from sichter.store.review_models import ReviewQueue, ReviewState
 NO_PRIORITY = -1
 MEDIA = ("image", "video")
 _CHUNK = 2000  # content ids per partial refresh statement (well under SQLite's variable limit)
+STACK_DISTANCE = 10  # PDQ bits within which two contents are near-duplicates (domain.md)
+MIN_QUALITY = 50  # PDQ quality below which a hash stacks only with identical hashes
 
 _COLUMNS = ("case_id", "content_id", "priority", "is_leader", "stack_key", "stack_size",
             "media_type", "suggested_category", "youngest_band", "explicit", "known_status",
             "category", "reviewed", "version", "priority_source")
+
+
+def stack_distance() -> int:
+    """The near-duplicate radius in bits: ``SICHTER_WEB_STACK_DISTANCE``, default 10."""
+    return int(os.environ.get("SICHTER_WEB_STACK_DISTANCE", STACK_DISTANCE))
+
+
+def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Union-find over ``n`` nodes and edges (a, b), vectorised: each node's smallest member.
+
+    Roots hook onto the smaller root of every edge, then pointers jump to their root; repeated
+    until both ends of every edge share a root (a few rounds: labels only ever decrease)."""
+    parent = np.arange(n)
+    while len(a):
+        ra, rb = parent[a], parent[b]
+        if (ra == rb).all():
+            break
+        low = np.minimum(ra, rb)
+        np.minimum.at(parent, ra, low)
+        np.minimum.at(parent, rb, low)
+        while True:
+            jumped = parent[parent]
+            if (jumped == parent).all():
+                break
+            parent = jumped
+    return parent
+
+
+def stack_groups(rows: Iterable[tuple[int, str | None, int | None]], distance: int | None = None
+                 ) -> dict[int, str]:
+    """Near-duplicate stacks of (content id, PDQ, PDQ quality) rows: {content id: stack key}.
+
+    A stack is a connected component of "same PDQ, or PDQs within ``distance`` bits where both
+    have quality >= ``MIN_QUALITY``" (low-quality hashes of flat images are alike by accident, so
+    they only stack when identical). The key is the smallest content id of the stack, as text;
+    a content without a PDQ is a stack of its own.
+    """
+    distance = stack_distance() if distance is None else distance
+    ids_l: list[int] = []
+    hexes: list[str] = []
+    quals: list[int] = []
+    out: dict[int, str] = {}
+    for cid, pdq, quality in rows:
+        if pdq and len(pdq) == 64:
+            ids_l.append(cid)
+            hexes.append(pdq)
+            quals.append(quality if quality is not None else -1)
+        else:
+            out[cid] = str(cid)
+    if not ids_l:
+        return out
+    ids = np.array(ids_l, dtype=np.int64)
+    uniq, inverse = np.unique(np.array(hexes), return_inverse=True)  # identical PDQs: one node
+    quality = np.full(len(uniq), -1, dtype=np.int64)
+    np.maximum.at(quality, inverse, np.array(quals, dtype=np.int64))
+    good = np.flatnonzero(quality >= MIN_QUALITY)
+    a = b = np.zeros(0, dtype=np.int64)
+    if distance > 0 and len(good) > 1:
+        index = PdqIndex(hex_to_bytes(uniq[good].tolist()), threshold=distance, exact=True)
+        found = index.range_search(index.hashes)
+        keep = found.query < found.item  # each pair once, no self matches
+        a, b = good[found.query[keep]], good[found.item[keep]]
+    root = _components(len(uniq), a, b)
+    # Smallest content id per component: ids reach their node, nodes their root.
+    smallest = np.full(len(uniq), np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(smallest, root[inverse], ids)
+    keys = smallest[root[inverse]]
+    out.update(zip(ids.tolist(), map(str, keys.tolist()), strict=True))
+    return out
 
 
 def learned_source(session: Session, case_id: int) -> str:
@@ -65,79 +141,105 @@ def learned_source(session: Session, case_id: int) -> str:
     return f"model {version}"[:100] if version else f"cal round {state.round}"
 
 
-def _source(case_id: int, learned_label: str = "learned"
-            ) -> tuple[Select[*tuple[Any, ...]], ColumnElement[str]]:
-    """The SELECT producing queue rows for the case's media (before any restriction), and the
-    stack-key expression it partitions by."""
-    stack_key = func.coalesce(Content.pdq, cast(Content.id, String(64)))
+_KEYS = Table("tmp_stack_keys", MetaData(), Column("content_id", Integer, primary_key=True),
+              Column("stack_key", String(64)), prefixes=["TEMPORARY"])
+
+
+def _source(case_id: int, learned_label: str = "learned") -> Select[*tuple[Any, ...]]:
+    """The SELECT producing queue rows for the case's media (before any restriction). Stack keys
+    come from the temporary ``tmp_stack_keys`` (only contents whose key is not their own id)."""
+    stack_key = func.coalesce(_KEYS.c.stack_key, cast(Content.id, String(64)))
     leader = func.min(Content.id).over(partition_by=stack_key)
     size = func.count(Content.id).over(partition_by=stack_key)
     learned = cast(func.round(LearnedPriority.score * 100), Integer)
     origin = case((LearnedPriority.score.is_not(None), literal(learned_label)),
                   (Triage.priority.is_not(None), literal("triage")), else_=literal("none"))
-    q = (select(Content.case_id, Content.id, func.coalesce(learned, Triage.priority, NO_PRIORITY),
-                Content.id == leader, stack_key, size, Content.media_type,
-                Triage.suggested_category, Triage.youngest_band, Triage.explicit,
-                func.coalesce(Triage.known_status, "unknown"), ReviewState.category,
-                ReviewState.category.is_not(None),
-                func.coalesce(ReviewState.version, 0), origin)
-         .outerjoin(Triage, Triage.content_id == Content.id)
-         .outerjoin(LearnedPriority, LearnedPriority.content_id == Content.id)
-         .outerjoin(ReviewState, ReviewState.content_id == Content.id)
-         .where(Content.case_id == case_id, Content.media_type.in_(MEDIA)))
-    return q, stack_key
+    return (select(Content.case_id, Content.id, func.coalesce(learned, Triage.priority, NO_PRIORITY),
+                   Content.id == leader, stack_key, size, Content.media_type,
+                   Triage.suggested_category, Triage.youngest_band, Triage.explicit,
+                   func.coalesce(Triage.known_status, "unknown"), ReviewState.category,
+                   ReviewState.category.is_not(None),
+                   func.coalesce(ReviewState.version, 0), origin)
+            .outerjoin(_KEYS, _KEYS.c.content_id == Content.id)
+            .outerjoin(Triage, Triage.content_id == Content.id)
+            .outerjoin(LearnedPriority, LearnedPriority.content_id == Content.id)
+            .outerjoin(ReviewState, ReviewState.content_id == Content.id)
+            .where(Content.case_id == case_id, Content.media_type.in_(MEDIA)))
 
 
-def refresh_queue(session: Session, case_id: int, content_ids: Iterable[int] | None = None) -> int:
+def case_groups(session: Session, case_id: int, distance: int | None = None) -> dict[int, str]:
+    """{content id: stack key} for every medium of the case (see ``stack_groups``)."""
+    rows = session.execute(select(Content.id, Content.pdq, Content.pdq_quality).where(
+        Content.case_id == case_id, Content.media_type.in_(MEDIA)))
+    return stack_groups(rows, distance)
+
+
+def _load_keys(session: Session, groups: dict[int, str], ids: Iterable[int]) -> None:
+    """(Re)fill the temporary key table with the non-leader members among ``ids``."""
+    conn = session.connection()
+    _KEYS.drop(conn, checkfirst=True)
+    _KEYS.create(conn)
+    rows = [{"content_id": cid, "stack_key": groups[cid]} for cid in ids
+            if cid in groups and groups[cid] != str(cid)]
+    for start in range(0, len(rows), 20 * _CHUNK):
+        session.execute(insert(_KEYS), rows[start:start + 20 * _CHUNK])
+
+
+def refresh_queue(session: Session, case_id: int, content_ids: Iterable[int] | None = None,
+                  distance: int | None = None) -> int:
     """Bring the queue rows of a case up to date, in the caller's transaction.
 
-    Without ``content_ids`` every row of the case is rebuilt. With them, the rows of those
-    contents and of every member of their near-duplicate stacks (leader and size may change
-    when a member arrives). Returns the number of rows written.
+    Stacks are the case's PDQ groups (``stack_groups``, within ``distance`` bits; default
+    ``stack_distance()``). Without ``content_ids`` every row of the case is rebuilt. With
+    them, the rows of those contents and of every stack whose membership changed (a new
+    member may join or merge stacks, changing leader and size). Returns rows written.
     """
     label = learned_source(session, case_id)
+    groups = case_groups(session, case_id, distance)
+    written = _refresh(session, case_id, label, groups, content_ids)
+    # Dropped on success only: after a failure the rollback (or the next refresh) removes it.
+    _KEYS.drop(session.connection(), checkfirst=True)
+    return written
+
+
+def _refresh(session: Session, case_id: int, label: str, groups: dict[int, str],
+             content_ids: Iterable[int] | None) -> int:
+    """``refresh_queue`` with the case's stacks already computed."""
     if content_ids is None:
         session.execute(delete(ReviewQueue).where(ReviewQueue.case_id == case_id))
-        q, _ = _source(case_id, label)
-        written = _insert(session, q)
+        _load_keys(session, groups, groups)
+        written = _insert(session, _source(case_id, label))
         if session.get_bind().dialect.name == "postgresql":
             # Fresh statistics, so the planner keeps choosing the ordered index scans after a
             # rebuild changed the table wholesale (autovacuum would get there, but later).
             session.execute(text("ANALYZE review_queue"))
         return written
-    ids = sorted(set(content_ids))
+    old = dict(session.execute(select(ReviewQueue.content_id, ReviewQueue.stack_key)
+                               .where(ReviewQueue.case_id == case_id)).all())
+    changed = {cid for cid in content_ids if cid in groups}
+    changed.update(cid for cid, key in groups.items() if old.get(cid) != key)
+    new_keys = {groups[cid] for cid in changed}
+    old_keys = {old[cid] for cid in changed if cid in old}
+    # Whole stacks, before and after, so the window sees every member of each.
+    members = sorted(cid for cid, key in groups.items()
+                     if key in new_keys or old.get(cid, "") in old_keys)
+    for part in range(0, len(members), _CHUNK):
+        session.execute(delete(ReviewQueue).where(
+            ReviewQueue.case_id == case_id,
+            ReviewQueue.content_id.in_(members[part:part + _CHUNK])))
+    _load_keys(session, groups, members)
     written = 0
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start:start + _CHUNK]
-        found = session.scalars(select(Content.pdq).where(
-            Content.case_id == case_id, Content.id.in_(chunk), Content.pdq.is_not(None)))
-        # The query already leaves out NULL; the test only tells the type checker.
-        pdqs = sorted({p for p in found if p is not None})
-        # Whole stacks, found through ``content`` by PDQ, so the window sees every member.
-        # (Separate IN lists, not one OR: each is an index seek, the OR was a case scan.)
-        affected = set(chunk)
-        for part in range(0, len(pdqs), _CHUNK):
-            affected.update(session.scalars(select(Content.id).where(
-                Content.case_id == case_id, Content.pdq.in_(pdqs[part:part + _CHUNK]))))
-        members = sorted(affected)
-        for part in range(0, len(members), _CHUNK):
-            session.execute(delete(ReviewQueue).where(
-                ReviewQueue.case_id == case_id,
-                ReviewQueue.content_id.in_(members[part:part + _CHUNK])))
-        # One INSERT per slice of whole stacks: a stack never straddles two slices.
-        for stack_ids in _stack_slices(session, case_id, members):
-            q, _ = _source(case_id, label)
-            written += _insert(session, q.where(Content.id.in_(stack_ids)))
+    # One INSERT per slice of whole stacks: a stack never straddles two slices.
+    for stack_ids in _stack_slices(groups, members):
+        written += _insert(session, _source(case_id, label).where(Content.id.in_(stack_ids)))
     return written
 
 
-def _stack_slices(session: Session, case_id: int, members: list[int]) -> list[list[int]]:
-    """``members`` cut into lists of about ``_CHUNK`` ids, keeping each PDQ stack together."""
+def _stack_slices(groups: dict[int, str], members: list[int]) -> list[list[int]]:
+    """``members`` cut into lists of about ``_CHUNK`` ids, keeping each stack together."""
     by_key: dict[str, list[int]] = {}
-    for part in range(0, len(members), _CHUNK):
-        for cid, pdq in session.execute(select(Content.id, Content.pdq).where(
-                Content.case_id == case_id, Content.id.in_(members[part:part + _CHUNK]))):
-            by_key.setdefault(pdq or f"#{cid}", []).append(cid)
+    for cid in members:
+        by_key.setdefault(groups[cid], []).append(cid)
     slices: list[list[int]] = [[]]
     for group in by_key.values():
         if slices[-1] and len(slices[-1]) + len(group) > _CHUNK:
