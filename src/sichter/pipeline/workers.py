@@ -136,7 +136,7 @@ class WorkerPool:
         for worker in self._workers:
             task = worker.task
             if task is not None and now - worker.started > task.timeout_s:
-                yield self._replace(worker, f"timed out after {task.timeout_s:.0f} s (per-file limit)")
+                yield self._replace(worker, f"timed out after {task.timeout_s:.3g} s (per-file limit)")
 
     def _receive(self, worker: _Worker) -> Outcome | None:
         if not worker.ready:
