@@ -23,9 +23,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ForeignKeyConstraint, Index, delete, func, select
+from sqlalchemy import ForeignKeyConstraint, Index, Table, delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.schema import AddConstraint, DropConstraint
 
@@ -175,11 +175,12 @@ class _DeferredIndexes:
         if self.dropped or rows < self.threshold:
             return
         conn = self.session.connection()
-        self.dropped = [ix for ix in HashEntry.__table__.indexes if ix.name in REBUILT]
+        table = cast(Table, HashEntry.__table__)
+        self.dropped = [ix for ix in table.indexes if ix.name in REBUILT]
         for ix in self.dropped:
             ix.drop(conn)
         if conn.dialect.name == "postgresql":
-            self.foreign_keys = list(HashEntry.__table__.foreign_key_constraints)
+            self.foreign_keys = list(table.foreign_key_constraints)
             for fk in self.foreign_keys:
                 conn.execute(DropConstraint(fk))
 

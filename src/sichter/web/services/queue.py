@@ -114,9 +114,9 @@ def stack_groups(rows: Iterable[tuple[int, str | None, int | None]], distance: i
         return out
     ids = np.array(ids_l, dtype=np.int64)
     uniq, inverse = np.unique(np.array(hexes), return_inverse=True)  # identical PDQs: one node
-    quality = np.full(len(uniq), -1, dtype=np.int64)
-    np.maximum.at(quality, inverse, np.array(quals, dtype=np.int64))
-    good = np.flatnonzero(quality >= MIN_QUALITY)
+    best_quality = np.full(len(uniq), -1, dtype=np.int64)
+    np.maximum.at(best_quality, inverse, np.array(quals, dtype=np.int64))
+    good = np.flatnonzero(best_quality >= MIN_QUALITY)
     a = b = np.zeros(0, dtype=np.int64)
     if distance > 0 and len(good) > 1:
         index = PdqIndex(hex_to_bytes(uniq[good].tolist()), threshold=distance, exact=True)
