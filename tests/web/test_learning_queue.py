@@ -7,27 +7,12 @@ import threading
 
 import pytest
 from sqlalchemy import select
-from web_support import Web, add_scored_contents, login
+from web_support import Web, cal_case, login
 
 from sichter.learn import active_learning
 from sichter.store.ai_models import Triage
-from sichter.store.cases import create_case
-from sichter.store.crypto import load_master_key
-from sichter.web.services import accounts
 
 K = 10
-
-
-def _cal_case(web: Web) -> tuple[list[int], list[int]]:
-    """Case "cal": the explicit items are the relevant ones, but triage ranked them last."""
-    st = web.store
-    case = create_case(st.sessions, load_master_key(st.settings.home, st.settings.master_key),
-                       "cal", None, "tester")
-    rel = add_scored_contents(st.sessions, case.id, [(40, 0.7 + i / 100) for i in range(10)])
-    irr = add_scored_contents(st.sessions, case.id, [(45 + i % 10, 0.1 + i / 1000) for i in range(30)])
-    with st.sessions.begin() as s:
-        accounts.add_member(s, "cal", "rev1", "admin")
-    return rel, irr
 
 
 def _unreviewed(client, csrf: str) -> list[dict]:
@@ -44,7 +29,7 @@ def _decide(client, csrf: str, cid: int, category: str) -> None:
 
 
 def test_after_k_decisions_the_unreviewed_order_becomes_the_learned_one(web: Web) -> None:
-    rel, irr = _cal_case(web)
+    rel, irr = cal_case(web)
     client = web.client(active_learning_every=K)
     csrf = login(client, "rev1")
     before = [t["content_id"] for t in _unreviewed(client, csrf)]
@@ -71,7 +56,7 @@ def test_after_k_decisions_the_unreviewed_order_becomes_the_learned_one(web: Web
 
 
 def test_reviewers_are_not_blocked_while_a_round_runs(web: Web, monkeypatch: pytest.MonkeyPatch) -> None:
-    rel, irr = _cal_case(web)
+    rel, irr = cal_case(web)
     gate = threading.Event()
     real = active_learning.rerank
 

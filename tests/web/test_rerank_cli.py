@@ -6,23 +6,14 @@ from __future__ import annotations
 import re
 
 from typer.testing import CliRunner
-from web_support import Web, add_scored_contents, login
+from web_support import Web, cal_case, login
 
 from sichter.cli import app
-from sichter.store.cases import create_case
-from sichter.store.crypto import load_master_key
-from sichter.web.services import accounts
 
 
 def test_model_rerank_on_the_command_line_reorders_the_review_grid(web: Web) -> None:
     st = web.store
-    case = create_case(st.sessions, load_master_key(st.settings.home, st.settings.master_key),
-                       "cal", None, "tester")
-    # The explicit items are the relevant ones, but triage ranked them last.
-    rel = add_scored_contents(st.sessions, case.id, [(40, 0.7 + i / 100) for i in range(10)])
-    irr = add_scored_contents(st.sessions, case.id, [(45 + i % 10, 0.1 + i / 1000) for i in range(30)])
-    with st.sessions.begin() as s:
-        accounts.add_member(s, "cal", "rev1", "admin")
+    rel, irr = cal_case(web)  # the explicit items are the relevant ones, triage ranked them last
     client = web.client()
     csrf = login(client, "rev1")
     for cid, category in [*((c, "1") for c in rel[:3]), *((c, "0") for c in irr[:6])]:

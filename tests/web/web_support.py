@@ -13,7 +13,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from sichter.settings import Settings
+from sichter.store.cases import create_case
+from sichter.store.crypto import load_master_key
 from sichter.store.models import Content
+from sichter.web.services import accounts
 
 PASSWORD = "correct horse battery"
 
@@ -87,3 +90,15 @@ def add_scored_contents(sessions: sessionmaker[Session], case_id: int,
                          computed_by="tester"))
             ids.append(c.id)
     return ids
+
+
+def cal_case(web: Web) -> tuple[list[int], list[int]]:
+    """Case "cal": the explicit items are the relevant ones, but triage ranked them last."""
+    st = web.store
+    case = create_case(st.sessions, load_master_key(st.settings.home, st.settings.master_key),
+                       "cal", None, "tester")
+    rel = add_scored_contents(st.sessions, case.id, [(40, 0.7 + i / 100) for i in range(10)])
+    irr = add_scored_contents(st.sessions, case.id, [(45 + i % 10, 0.1 + i / 1000) for i in range(30)])
+    with st.sessions.begin() as s:
+        accounts.add_member(s, "cal", "rev1", "admin")
+    return rel, irr
