@@ -15,16 +15,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sichter.classify.nudenet_onnx import LABELS
 from sichter.store.models import Content
 
-# NudeNet 3.4 (320n.onnx) detector classes; per-class maxima live in analysis["ai"]["classes"]
-DETECTOR_CLASSES = (
-    "FEMALE_GENITALIA_COVERED", "FACE_FEMALE", "BUTTOCKS_EXPOSED", "FEMALE_BREAST_EXPOSED",
-    "FEMALE_GENITALIA_EXPOSED", "MALE_BREAST_EXPOSED", "ANUS_EXPOSED", "FEET_EXPOSED",
-    "BELLY_COVERED", "FEET_COVERED", "ARMPITS_COVERED", "ARMPITS_EXPOSED", "FACE_MALE",
-    "BELLY_EXPOSED", "MALE_GENITALIA_EXPOSED", "ANUS_COVERED", "FEMALE_BREAST_COVERED",
-    "BUTTOCKS_COVERED",
-)
+# The detector's classes; per-class maxima live in analysis["ai"]["classes"].
+DETECTOR_CLASSES = LABELS
 BANDS = ("under14", "14to17", "adult", "uncertain", "none")
 
 FEATURE_NAMES: tuple[str, ...] = (
