@@ -108,3 +108,43 @@ def test_grid_shows_one_tile_per_stack_with_its_count_and_pages_by_cursor(web: W
     a1, _, b, lone = web.store.content_ids
     assert [(t["content_id"], t["stack_size"]) for t in tiles] == [(a1, 2), (b, 1), (lone, 1)]
     assert page2["next_cursor"] is None
+
+
+def test_a_request_answered_after_a_language_switch_cannot_undo_it(web: Web) -> None:
+    # A grid page fetches dozens of thumbnails at once; one sent with the cookie from before the
+    # switch may be answered after it. Its answer must not carry that old cookie back.
+    c = web.client()
+    token = login(c, "rev1")
+    before = c.cookies.get("sichter_session")
+    r = c.post("/lang", data={"lang": "de", "next": "/", "csrf_token": token}, follow_redirects=False)
+    assert r.status_code == 303
+    assert 'lang="de"' in c.get("/").text
+    tab = web.client()  # the same browser, one request still carrying the old cookie
+    tab.cookies.set("sichter_session", before or "")
+    late = tab.get("/api/cases")
+    assert late.status_code == 200 and "set-cookie" not in late.headers
+    c.cookies.set("sichter_session", before)  # even a browser that kept the old cookie
+    assert 'lang="de"' in c.get("/").text
+    r = c.post("/lang", data={"lang": "en", "next": "/", "csrf_token": token}, follow_redirects=False)
+    assert 'lang="en"' in c.get("/").text
+
+
+def test_the_language_chosen_on_the_login_page_stays_after_logging_in(web: Web) -> None:
+    c = web.client()
+    page = c.get("/login").text
+    csrf = page.split('name="csrf-token" content="')[1].split('"')[0]
+    c.post("/lang", data={"lang": "de", "next": "/login", "csrf_token": csrf})
+    assert 'lang="de"' in c.get("/login").text
+    login(c, "rev1")
+    assert 'lang="de"' in c.get("/").text
+    other = web.client()  # the choice is the user's, on any browser
+    login(other, "rev1")
+    assert 'lang="de"' in other.get("/").text
+
+
+def test_a_session_in_use_outlives_the_idle_timeout(web: Web) -> None:
+    c = web.client(idle_minutes=2 / 60)
+    login(c, "rev1")
+    for _ in range(7):  # 3.5 s of use, with 0.5 s between requests
+        time.sleep(0.5)
+        assert c.get("/api/cases").status_code == 200

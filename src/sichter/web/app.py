@@ -82,7 +82,8 @@ def create_app(settings: Settings, config: WebConfig) -> FastAPI:
                 sess.user_id, sess.token = None, None
         path = request.url.path
         lang_pref = request.state.user.preferences.get("lang") if request.state.user else None
-        request.state.lang = i18n.pick(sess.lang or lang_pref, web.config.default_lang)
+        # A logged-in user's stored choice wins over the cookie's, which only serves the login page.
+        request.state.lang = i18n.pick(lang_pref or sess.lang, web.config.default_lang)
         if request.state.user is None and not path.startswith(PUBLIC):
             if path.startswith("/api/") or request.method not in SAFE_METHODS or "/thumbs/" in path \
                     or "/full/" in path:

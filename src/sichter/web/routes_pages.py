@@ -50,6 +50,10 @@ def login(request: Request, name: str = Form(), password: str = Form(), csrf_tok
     logins.end(s, sess.token)
     sess.token = logins.start(s, found.id)
     s.commit()
+    if sess.lang is not None:  # chosen on the login page: it becomes the user's preference
+        accounts.set_preferences(s, found.id, {"lang": sess.lang})
+        s.commit()
+        sess.lang = None
     sess.user_id = found.id
     sess.csrf = secrets.token_urlsafe(32)  # a new token for the new privilege
     return RedirectResponse("/", status_code=303)
@@ -71,10 +75,11 @@ def set_lang(request: Request, lang: str = Form(), next: str = Form("/"),
              csrf_token: str = Form(""), s: Session = Depends(db)) -> Response:
     sess = _check_form_csrf(request, csrf_token)
     if lang in ("de", "en"):
-        sess.lang = lang
         if request.state.user is not None:
             accounts.set_preferences(s, request.state.user.id, {"lang": lang})
             s.commit()
+        else:
+            sess.lang = lang
     return RedirectResponse(next if next.startswith("/") and not next.startswith("//") else "/",
                             status_code=303)
 

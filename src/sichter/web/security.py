@@ -1,9 +1,13 @@
 """Session cookie, idle timeout and CSRF.
 
 The session is a signed cookie (HttpOnly, SameSite=Strict, Secure) holding the user id, a
-CSRF token, the language and the token of a server-side login (``services.logins``: logging
-out revokes it, so a copied cookie stops working). Its signature carries the time it was issued; every request
-re-issues it, so it expires after ``idle_minutes`` without a request. Every state change
+CSRF token, the language (before logging in; afterwards the user's stored preference decides)
+and the token of a server-side login (``services.logins``: logging out revokes it, so a copied
+cookie stops working). Its signature carries the time it was issued, so it expires after
+``idle_minutes`` without a request. It is re-issued when its content changed or when it is a
+minute old (a quarter of the idle time if that is shorter) — not on every request: a grid
+page fetches dozens of thumbnails at once, and each answer re-issuing the cookie it was sent
+with could land after a language switch or a login and silently undo it. Every state change
 must present the CSRF token: the API in the ``X-CSRF-Token`` header, forms in a field.
 """
 
@@ -12,6 +16,7 @@ from __future__ import annotations
 import hmac
 import math
 import secrets
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +35,8 @@ class WebSession:
     lang: str | None = None
     token: str | None = None  # the server-side login (``services.logins``)
     data: dict[str, Any] = field(default_factory=dict)
+    issued: float | None = None  # when the cookie it came from was signed; None: a new session
+    loaded: dict[str, Any] | None = None  # its content then, to tell whether it changed
 
     def dump(self) -> dict[str, Any]:
         return {"u": self.user_id, "c": self.csrf, "l": self.lang, "t": self.token}
@@ -48,14 +55,20 @@ class SessionCodec:
             try:
                 # itsdangerous takes whole seconds; its ages are whole seconds too, so
                 # ``age > floor(idle)`` expires exactly when ``age > idle`` would.
-                data = self._signer.loads(raw, max_age=math.floor(self._idle))
-                return WebSession(csrf=data["c"], user_id=data.get("u"), lang=data.get("l"),
-                                  token=data.get("t")), True
+                data, signed = self._signer.loads(raw, max_age=math.floor(self._idle),
+                                                  return_timestamp=True)
+                sess = WebSession(csrf=data["c"], user_id=data.get("u"), lang=data.get("l"),
+                                  token=data.get("t"), issued=signed.timestamp())
+                sess.loaded = sess.dump()
+                return sess, True
             except (BadSignature, KeyError, TypeError):
                 pass
         return WebSession(csrf=secrets.token_urlsafe(32)), False
 
     def save(self, response: Response, session: WebSession) -> None:
+        fresh = session.issued is not None and time.time() - session.issued < min(60.0, self._idle / 4)
+        if fresh and session.loaded == session.dump():
+            return
         response.set_cookie(COOKIE, self._signer.dumps(session.dump()), max_age=int(self._idle),
                             httponly=True, samesite="strict", secure=self._secure, path="/")
 
