@@ -97,9 +97,8 @@ def test_second_ingest_adds_nothing(settings: Settings, store: sessionmaker[Sess
     assert sorted(json.dumps(r, sort_keys=True) for r in records(store, "c1")) == first
 
 
-def test_pdq_is_bit_exact_with_pdqhash_on_the_same_pixels(settings: Settings,
-                                                          store: sessionmaker[Session],
-                                                          copy_of_demo: Path) -> None:
+def test_pdq_and_its_dihedral_variants_are_bit_exact_with_pdqhash_on_the_same_pixels(
+        settings: Settings, store: sessionmaker[Session], copy_of_demo: Path) -> None:
     ingest(settings, store, "c1", [copy_of_demo])
     rows = {r["path"]: r for r in records(store, "c1")}
     for rel in ("phone/DCIM/Camera/IMG_1000.jpg", "phone/Download/coffee.png"):
@@ -110,6 +109,13 @@ def test_pdq_is_bit_exact_with_pdqhash_on_the_same_pixels(settings: Settings,
         expected = f"{int(''.join(str(int(b)) for b in bits), 2):064x}"
         assert rows[f"evidence/{rel}"]["pdq"] == expected
         assert rows[f"evidence/{rel}"]["pdq_quality"] == quality
+        # The seven rotations and flips that dihedral matching looks up, in pdqhash's order.
+        variants, _ = pdqhash.compute_dihedral(pixels)
+        with store() as s:
+            analysis = s.scalars(select(Content.analysis)
+                                 .where(Content.sha256 == rows[f"evidence/{rel}"]["sha256"])).one()
+        assert analysis["pdq_dihedral"]["hashes"] == [
+            f"{int(''.join(str(int(b)) for b in v), 2):064x}" for v in variants[1:]]
 
 
 def test_store_holds_no_plaintext_images_and_thumbnails_decrypt(settings: Settings,

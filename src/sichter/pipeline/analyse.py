@@ -154,6 +154,7 @@ def analyse(
     for name, signal in image_signals().items():
         value = signal.compute(rgb)
         facts.signals[name] = (value.value, value.quality)
+        decoded.signals[name] = value
     thumb = thumbnail_jpeg(decoded, settings.thumbnail_px)
     facts.thumbnail = seal(settings.data_key, thumb,
                            derivative_context(settings.case_id, digests.sha256, "thumbnail"))

@@ -30,6 +30,9 @@ class ByteSignal(Protocol):
 class ImageSignalValue:
     value: str
     quality: int | None = None
+    # Related values the same computation yields at no extra cost (PDQ: the seven other
+    # rotations and flips); stages that need them take them from here instead of recomputing.
+    variants: tuple[str, ...] = ()
 
 
 class ImageSignal(Protocol):

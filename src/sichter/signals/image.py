@@ -6,12 +6,13 @@ from __future__ import annotations
 import io
 import struct
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from sichter.errors import CorruptData, LimitExceeded, UnsupportedFormat
+from sichter.signals.base import ImageSignalValue
 from sichter.signals.exif import extract_exif
 
 _HEIF_READY = False
@@ -35,6 +36,9 @@ class DecodedImage:
     height: int
     exif: dict[str, Any] | None
     orientation: int | None
+    # The image signals computed on these pixels, by name; the analysis fills it before the
+    # image stages run so that they can reuse what a signal already derived.
+    signals: dict[str, ImageSignalValue] = field(default_factory=dict)
 
 
 def decode(data: bytes, analysis_px: int, max_pixels: int) -> DecodedImage:

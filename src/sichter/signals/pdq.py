@@ -31,8 +31,10 @@ class PdqSignal:
     name: str = "pdq"
 
     def compute(self, rgb: np.ndarray) -> ImageSignalValue:
-        bits, quality = pdqhash.compute(np.ascontiguousarray(rgb, dtype=np.uint8))
-        return ImageSignalValue(bits_to_hex(bits), int(quality))
+        # compute_dihedral costs what compute costs (one DCT; the variants are sign flips and
+        # transposes of it) and its first hash is compute's, so the variants come for free.
+        hashes, quality = self.dihedral(rgb)
+        return ImageSignalValue(hashes[0], quality, tuple(hashes[1:]))
 
     def dihedral(self, rgb: np.ndarray) -> tuple[list[str], int]:
         """The eight rotations and flips, in pdqhash's order (original first)."""
