@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sichter.demo.photos import encode, sample
-from sichter.evidence.locator import Locator
+from sichter.evidence.locator import Locator, printable
 from sichter.evidence.sniff import sniff
 
 
@@ -64,3 +64,18 @@ def test_locator_round_trips_through_print_and_parse(parts: list[str]) -> None:
     loc = Locator.from_chain(list(zip(kinds, parts, strict=True)))
     assert Locator.parse(str(loc), kinds) == loc
     assert Locator.from_chain(loc.chain()) == loc
+
+
+def test_names_that_are_not_utf8_print_their_bytes_as_escapes() -> None:
+    raw = b"DCIM/Caf\xe9 \xff.jpg".decode("utf-8", "surrogateescape")  # as os.listdir gives it
+    assert Locator("file", raw).inner_path == "DCIM/Caf\\xe9 \\xff.jpg"
+    assert str(Locator("file", "a.tar").child("tar", "x\x00y.jpg")) == "a.tar!/x\\x00y.jpg"
+    assert Locator("file", "ünïcödé 名前\n.jpg").inner_path == "ünïcödé 名前\n.jpg"
+
+
+@given(st.text())
+def test_every_name_becomes_storable_text(name: str) -> None:
+    shown = printable(name)
+    shown.encode("utf-8")  # a lone surrogate would raise here, as the database driver did
+    assert "\x00" not in shown
+    assert printable(shown) == shown

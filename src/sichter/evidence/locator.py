@@ -11,6 +11,31 @@ from dataclasses import dataclass
 SEPARATOR = "!/"
 
 
+def printable(text: str) -> str:
+    """``text`` as Unicode any database and export can hold.
+
+    File systems and tar headers may carry names that are not UTF-8; Python hands their bytes
+    over as lone surrogates (U+DC80..U+DCFF), which SQLite and PostgreSQL refuse, so a single
+    such name used to stop the whole ingest. Those bytes are written as ``\\xNN`` (as Python's
+    repr and ``ls -b`` show them), other lone surrogates as ``\\uNNNN`` and NUL, which
+    PostgreSQL text cannot hold, as ``\\x00``. Valid names come back unchanged.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "".join(_escape(ch) for ch in text)
+    return text.replace("\x00", "\\x00")
+
+
+def _escape(ch: str) -> str:
+    code = ord(ch)
+    if 0xDC80 <= code <= 0xDCFF:  # one undecodable byte, as surrogateescape carries it
+        return f"\\x{code - 0xDC00:02x}"
+    if 0xD800 <= code <= 0xDFFF:
+        return f"\\u{code:04x}"
+    return "\\x00" if ch == "\x00" else ch
+
+
 @dataclass(frozen=True, slots=True)
 class Locator:
     """One hop of an origin chain.
@@ -23,6 +48,11 @@ class Locator:
     kind: str
     inner_path: str
     parent: Locator | None = None
+
+    def __post_init__(self) -> None:
+        # Escaped once here, so that every reader's names reach the store and the export
+        # as valid Unicode; the evidence itself is opened through payloads, never by this name.
+        object.__setattr__(self, "inner_path", printable(self.inner_path))
 
     def child(self, kind: str, inner_path: str) -> Locator:
         return Locator(kind=kind, inner_path=inner_path, parent=self)

@@ -16,7 +16,7 @@ from typing import BinaryIO
 
 from sichter.errors import EvidenceError, UsageError
 from sichter.evidence import registry
-from sichter.evidence.locator import Locator
+from sichter.evidence.locator import Locator, printable
 from sichter.evidence.model import (
     ContainerDone,
     ExpansionBudget,
@@ -45,7 +45,7 @@ def walk(source: str | os.PathLike[str], limits: Limits,
     ``should_expand`` lets a resumed ingest skip containers whose members are all recorded.
     """
     root = Path(source)
-    source_id = str(root.resolve())
+    source_id = source_name(root)
     try:
         st = root.lstat()
     except OSError as exc:
@@ -54,6 +54,11 @@ def walk(source: str | os.PathLike[str], limits: Limits,
         yield from _walk_folder(root, source_id, limits, should_expand)
     else:
         yield from _walk_file(root, Locator("file", root.name), source_id, limits, should_expand)
+
+
+def source_name(source: Path) -> str:
+    """The source as occurrences record it: its absolute path, printable (see ``printable``)."""
+    return printable(str(source.resolve()))
 
 
 def _walk_folder(root: Path, source_id: str, limits: Limits,

@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sichter.errors import EvidenceError, UsageError
 from sichter.evidence.fingerprint import Fingerprint, fingerprint
-from sichter.evidence.locator import Locator
+from sichter.evidence.locator import Locator, printable
 from sichter.evidence.model import ContainerDone, FileOccurrence, ImageIntegrity, Stream
-from sichter.evidence.walk import walk
+from sichter.evidence.walk import source_name, walk
 from sichter.pipeline.analyse import AnalysisSettings, analyse
 from sichter.pipeline.known import known_lookup
 from sichter.pipeline.ledger import Ledger
@@ -89,7 +89,7 @@ def ingest(settings: Settings, sessions: sessionmaker[Session], case_name: str,
         raise
     finally:
         after = {src: _safe_fingerprint(Path(src)) for src in before}
-        warnings = [f"evidence source changed during ingest: {src}"
+        warnings = [f"evidence source changed during ingest: {printable(src)}"
                     for src in before if after[src] != before[src]]
         warnings += [w for image in run.images if (w := image.warning())]
         records = [_source_record(src, before[src], after[src]) for src in before]
@@ -112,7 +112,7 @@ def _safe_fingerprint(path: Path) -> Fingerprint | None:
 
 
 def _source_record(path: str, before: Fingerprint, after: Fingerprint | None) -> dict[str, Any]:
-    return {"path": path, "kind": before.kind, "size": before.size, "entries": before.entries,
+    return {"path": printable(path), "kind": before.kind, "size": before.size, "entries": before.entries,
             "sha256_before": before.sha256, "sha256_after": after.sha256 if after else None,
             "unchanged": after == before if after is not None else None}
 
@@ -153,7 +153,7 @@ class _IngestRun:
             raise RuntimeError("ingest finished with occurrences whose content was never recorded")
 
     def _walk_source(self, source: Path, pool: WorkerPool) -> None:
-        src = str(source.resolve())
+        src = source_name(source)
 
         def should_expand(locator: Locator) -> bool:
             return path_key(src, str(locator)) not in self.state.expanded

@@ -1,0 +1,45 @@
+"""Odd but valid evidence goes through the whole ingest: every file lands with its hashes."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tarfile
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from sichter.demo.photos import encode, sample
+from sichter.pipeline.ingest import ingest
+from sichter.report.export import records
+from sichter.settings import Settings
+from sichter.store.models import CaseLog
+
+
+def test_names_that_are_not_utf8_are_recorded_escaped_and_the_ingest_completes(
+        settings: Settings, store: sessionmaker[Session], tmp_path: Path) -> None:
+    root = tmp_path / "ev"
+    root.mkdir()
+    photo = encode(sample("coffee").resize((60, 40)), "JPEG")
+    # Linux names are bytes; this one is Latin-1, as old cameras and Windows shares write them.
+    with open(os.fsencode(root) + b"/Caf\xe9.jpg", "wb") as f:
+        f.write(photo)
+    tar = io.BytesIO()
+    with tarfile.open(fileobj=tar, mode="w", format=tarfile.GNU_FORMAT) as archive:
+        info = tarfile.TarInfo(os.fsdecode(b"DCIM/\xff\xfe.jpg"))
+        info.size = len(photo) + 1
+        archive.addfile(info, io.BytesIO(photo + b"!"))
+    (root / "backup.tar").write_bytes(tar.getvalue())
+
+    ingest(settings, store, "c1", [root])
+
+    rows = {r["path"]: r for r in records(store, "c1")}
+    assert rows["ev/Caf\\xe9.jpg"]["sha256"] == hashlib.sha256(photo).hexdigest()
+    assert rows["ev/Caf\\xe9.jpg"]["pdq"] is not None
+    member = rows["ev/backup.tar!/DCIM/\\xff\\xfe.jpg"]
+    assert member["sha256"] == hashlib.sha256(photo + b"!").hexdigest()
+    with store() as s:
+        log = s.scalars(select(CaseLog).where(CaseLog.action == "ingest")).one()
+        assert log.details["status"] == "completed"
