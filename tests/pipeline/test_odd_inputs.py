@@ -8,6 +8,8 @@ import os
 import tarfile
 from pathlib import Path
 
+import numpy as np
+from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -15,7 +17,7 @@ from sichter.demo.photos import encode, sample
 from sichter.pipeline.ingest import ingest
 from sichter.report.export import records
 from sichter.settings import Settings
-from sichter.store.models import CaseLog
+from sichter.store.models import CaseLog, Content, Derivative
 
 
 def test_names_that_are_not_utf8_are_recorded_escaped_and_the_ingest_completes(
@@ -43,3 +45,28 @@ def test_names_that_are_not_utf8_are_recorded_escaped_and_the_ingest_completes(
     with store() as s:
         log = s.scalars(select(CaseLog).where(CaseLog.action == "ingest")).one()
         assert log.details["status"] == "completed"
+
+
+def test_a_one_pixel_wide_photo_keeps_its_pdq_and_thumbnail_when_a_stage_fails_on_it(
+        settings: Settings, store: sessionmaker[Session], tmp_path: Path) -> None:
+    root = tmp_path / "ev"
+    root.mkdir()
+    strip = np.tile(np.arange(256, dtype=np.uint8), 80)[:20000].reshape(20000, 1)
+    data = encode(Image.fromarray(strip), "PNG")
+    (root / "strip.png").write_bytes(data)
+
+    ingest(settings, store, "c1", [root])
+
+    row = next(r for r in records(store, "c1") if r["path"] == "ev/strip.png")
+    assert row["sha256"] == hashlib.sha256(data).hexdigest()
+    assert (row["width"], row["height"]) == (1, 20000)
+    assert row["error"] is None
+    assert row["pdq"] is not None
+    with store() as s:
+        content = s.scalars(select(Content).where(Content.sha256 == row["sha256"])).one()
+        kinds = set(s.scalars(select(Derivative.kind).where(Derivative.content_id == content.id)))
+        assert "thumbnail" in kinds
+        # A stage that cannot cope says so under its own name instead of losing the file.
+        failed = {name: facts["error"] for name, facts in content.analysis.items()
+                  if isinstance(facts, dict) and facts.get("error")}
+        assert all(reason.startswith("stage failed:") for reason in failed.values())

@@ -3,6 +3,7 @@ decode, EXIF, PDQ and an encrypted thumbnail. Runs inside a worker process; pure
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -17,6 +18,7 @@ from sichter.signals.image import decode, thumbnail_jpeg
 from sichter.store.crypto import derivative_context, seal
 
 READ_CHUNK = 1024 * 1024
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -196,3 +198,9 @@ def _guarded(run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         return run()
     except EvidenceError as exc:
         return {"error": str(exc)}
+    except Exception as exc:  # noqa: BLE001 - see below
+        # A stage is a plug-in; one that fails on odd content (OpenCV asserting on a 1 px
+        # wide image) must not take the worker down with it, which lost the content's PDQ,
+        # thumbnail and every other stage's facts. The failure is kept, named, with the stage.
+        log.warning("stage failed on one content: %s: %s", type(exc).__name__, exc)
+        return {"error": f"stage failed: {type(exc).__name__}: {str(exc).strip()[:300]}"}
