@@ -87,6 +87,33 @@ def test_zip_bomb_is_stopped_with_a_clear_error(tmp_path: Path) -> None:
     assert done[-1].error is not None and "decompression bomb" in done[-1].error
 
 
+def _claim_size(archive: bytes, declared: int) -> bytes:
+    """Every member's uncompressed size, in the local headers and the central directory,
+    rewritten to ``declared``; the data and CRCs stay as they were."""
+    out = bytearray(archive)
+    for signature, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
+        at = out.find(signature)
+        while at >= 0:
+            out[at + offset:at + offset + 4] = declared.to_bytes(4, "little")
+            at = out.find(signature, at + 4)
+    return bytes(out)
+
+
+def test_a_member_that_claims_a_huge_size_is_still_read_and_hides_nothing(
+        tmp_path: Path, photos: dict[str, bytes]) -> None:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("liar.jpg", photos["astronaut"])
+        archive.writestr("after.jpg", photos["coffee"])
+    (tmp_path / "lies.zip").write_bytes(_claim_size(buf.getvalue(), 0xFFFF_FFF0))
+    hashes: dict[str, str | None] = {}
+    for event in walk(tmp_path / "lies.zip", Limits(expansion_floor_bytes=1024**2)):
+        if isinstance(event, FileOccurrence) and "!/" in event.path:
+            hashes[event.path] = _sha(event) if event.payload else event.error
+    assert hashes == {"lies.zip!/liar.jpg": hashlib.sha256(photos["astronaut"]).hexdigest(),
+                      "lies.zip!/after.jpg": hashlib.sha256(photos["coffee"]).hexdigest()}
+
+
 def test_members_over_the_size_limit_are_recorded_not_read(tmp_path: Path) -> None:
     (tmp_path / "a.zip").write_bytes(_zip({"big.bin": b"x" * 5000, "small.txt": b"ok"}))
     found, _ = _members(tmp_path / "a.zip", Limits(max_member_bytes=1000))
