@@ -128,6 +128,19 @@ def test_corrupt_archive_is_an_error_on_the_archive(tmp_path: Path, photos: dict
     assert done and done[0].error is not None and "corrupt zip" in done[0].error
 
 
+@pytest.mark.parametrize("where", [53, -130])  # in the members' data; in the packed header
+def test_a_damaged_lzma_stream_in_a_7z_is_an_error_on_the_archive(tmp_path: Path, where: int) -> None:
+    content = {"p/q.bin": bytes((i * 7919) % 251 for i in range(3000)), "r.txt": b"x" * 100}
+    archive = bytearray(_7z(content))
+    archive[where] ^= 0xFF
+    (tmp_path / "bad.7z").write_bytes(bytes(archive))
+    found, done = _members(tmp_path / "bad.7z")
+    assert done and done[-1].error is not None and "corrupt 7z" in done[-1].error
+    for name, data in content.items():  # unlisted, decoded before the damage, or marked lost
+        member = found.get(f"bad.7z!/{name}")
+        assert member is None or member.error or _sha(member) == hashlib.sha256(data).hexdigest()
+
+
 def test_nesting_deeper_than_the_limit_is_not_opened(tmp_path: Path) -> None:
     data = b"deep\n"
     for _ in range(4):

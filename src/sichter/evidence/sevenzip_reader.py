@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import lzma
 import queue
 import threading
+import zlib
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
@@ -23,8 +25,12 @@ from sichter.evidence.model import (
 from sichter.evidence.naming import MemberNames
 
 _DONE = object()
+# py7zr lets its codecs' own errors through: one damaged byte in an LZMA stream (the header
+# of every py7zr or 7-Zip archive is one) raised LZMAError, which stopped the whole ingest at
+# open and, during extraction, ended the extracting thread without an error on the archive.
 _ERRORS = (py7zr.exceptions.ArchiveError, py7zr.exceptions.Bad7zFile, EOFError, OSError,
-           ValueError, KeyError, IndexError, TypeError, RuntimeError, MemoryError)
+           ValueError, KeyError, IndexError, TypeError, RuntimeError, MemoryError,
+           lzma.LZMAError, zlib.error)
 
 
 class _MemberIO(Py7zIO):
