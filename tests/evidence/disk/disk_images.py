@@ -50,9 +50,11 @@ class Built:
 
 
 def photo_zip(data: bytes) -> bytes:
+    # A fixed member time: writestr with a bare name stamps the current time, so two calls a
+    # (2-second) tick apart built different archives and the expected SHA-256 missed.
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("holiday/IMG_0100.JPG", data)
+        z.writestr(zipfile.ZipInfo("holiday/IMG_0100.JPG", date_time=(2024, 5, 1, 12, 0, 0)), data)
     return buf.getvalue()
 
 
@@ -67,7 +69,8 @@ def build_fat(folder: Path, photos: dict[str, bytes], fat32: bool = True, name: 
     src.mkdir()
     (src / "a.jpg").write_bytes(photos["astronaut"])
     (src / "b.jpg").write_bytes(photos["coffee"])
-    (src / "album.zip").write_bytes(photo_zip(photos["chelsea"]))
+    album = photo_zip(photos["chelsea"])
+    (src / "album.zip").write_bytes(album)
     sh("mmd", "-i", img, "::/DCIM")
     sh("mcopy", "-i", img, src / "a.jpg", "::/DCIM/IMG_0001.JPG")
     sh("mcopy", "-i", img, src / "album.zip", "::/DCIM/ALBUM.ZIP")
@@ -75,7 +78,7 @@ def build_fat(folder: Path, photos: dict[str, bytes], fat32: bool = True, name: 
     sh("mdel", "-i", img, "::/DCIM/IMG_0002.JPG")
     # FAT overwrites the first letter of a deleted name; the Sleuth Kit shows it as "_".
     return Built(img, {"DCIM/IMG_0001.JPG": photos["astronaut"],
-                       "DCIM/ALBUM.ZIP": photo_zip(photos["chelsea"])},
+                       "DCIM/ALBUM.ZIP": album},
                  {"DCIM/_MG_0002.JPG": photos["coffee"]})
 
 
