@@ -143,8 +143,8 @@ def test_the_language_chosen_on_the_login_page_stays_after_logging_in(web: Web) 
 
 
 def test_a_session_in_use_outlives_the_idle_timeout(web: Web) -> None:
-    c = web.client(idle_minutes=2 / 60)
+    c = web.client(idle_minutes=4 / 60)
     login(c, "rev1")
-    for _ in range(7):  # 3.5 s of use, with 0.5 s between requests
+    for _ in range(12):  # 6 s of use, with 0.5 s between requests
         time.sleep(0.5)
         assert c.get("/api/cases").status_code == 200
