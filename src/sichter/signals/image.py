@@ -47,7 +47,7 @@ def decode(data: bytes, analysis_px: int, max_pixels: int) -> DecodedImage:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            im = Image.open(io.BytesIO(data))
+            im = Image.open(io.BytesIO(_png_without_text(data)))
             width, height = im.size
             if width <= 0 or height <= 0:
                 raise CorruptData(f"image declares an empty size {width}×{height}")
@@ -82,6 +82,30 @@ def decode(data: bytes, analysis_px: int, max_pixels: int) -> DecodedImage:
     except MemoryError as exc:
         raise LimitExceeded("image needs more memory than a worker may use") from exc
     return DecodedImage(rgb, width, height, exif, orientation)
+
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_PNG_TEXT_CHUNKS = {b"tEXt", b"zTXt", b"iTXt", b"iCCP"}
+
+
+def _png_without_text(data: bytes) -> bytes:
+    """A PNG without its text and ICC chunks; any other data as it is.
+
+    Nothing here reads them, but Pillow refuses the whole image when one inflates past 1 MB
+    (its text bomb guard): a padded comment kept a photo from getting a PDQ at all. Chunks
+    are copied as they are, so damage elsewhere still reaches the decoder and is reported.
+    """
+    if not data.startswith(_PNG_SIGNATURE):
+        return data
+    kept = [_PNG_SIGNATURE]
+    pos = len(_PNG_SIGNATURE)
+    while pos < len(data):
+        length = int.from_bytes(data[pos:pos + 4], "big")
+        end = pos + 12 + length  # length, type, data, CRC
+        if end > len(data) or data[pos + 4:pos + 8] not in _PNG_TEXT_CHUNKS:
+            kept.append(data[pos:end])
+        pos = end
+    return b"".join(kept)
 
 
 def _draft_scale(width: int, height: int, target: int) -> int:
