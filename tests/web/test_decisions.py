@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import update
-from web_support import Store
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import DBAPIError
+from web_support import Store, tamper_with_audit
 
 from sichter.errors import UsageError
 from sichter.store.cases import get_case
@@ -70,12 +71,27 @@ def test_audit_chain_verifies_and_names_the_first_edited_row(store: Store) -> No
     assert report.ok and report.rows == 4
     with store.sessions.begin() as s:
         victim = s.query(AuditEvent).filter_by(seq=3).one()
-        s.execute(update(AuditEvent).where(AuditEvent.id == victim.id)
-                  .values(after={"category": "4", "version": 1, "source": "grid"}))
+        tamper_with_audit(s, update(AuditEvent).where(AuditEvent.id == victim.id)
+                          .values(after={"category": "4", "version": 1, "source": "grid"}))
     with store.sessions() as s:
         report = audit.verify(s, get_case(s, "c1").id)
     assert not report.ok and report.first_broken_seq == 3 and report.first_broken_id == victim.id
     assert "edited" in (report.reason or "")
+
+
+def test_the_database_refuses_to_edit_or_delete_audit_rows(store: Store) -> None:
+    a1 = store.content_ids[0]
+    with store.sessions.begin() as s:
+        decisions.decide(s, get_case(s, "c1"), "rev1", {a1: 0}, "1")
+    with store.sessions() as s:
+        before = s.execute(select(AuditEvent.id, AuditEvent.user, AuditEvent.hash)).all()
+    assert before
+    for statement in (update(AuditEvent).values(user="someone-else"), delete(AuditEvent)):
+        with pytest.raises(DBAPIError, match="append-only"), store.sessions.begin() as s:
+            s.execute(statement)
+    with store.sessions() as s:
+        assert audit.verify(s, get_case(s, "c1").id).ok
+        assert s.execute(select(AuditEvent.id, AuditEvent.user, AuditEvent.hash)).all() == before
 
 
 def test_html_report_counts_categories_and_reviewers(store: Store) -> None:

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from typer.testing import CliRunner
-from web_support import PASSWORD, login
+from web_support import PASSWORD, login, tamper_with_audit
 
 from sichter.cli import app as cli_app
 from sichter.pipeline.ingest import ingest
@@ -62,6 +62,7 @@ def test_full_image_of_an_archive_member_is_served_audited_and_chain_is_checked_
         case_id = get_case(s, "demo").id
         first = s.scalar(select(AuditEvent).where(AuditEvent.case_id == case_id, AuditEvent.seq == 1))
         assert first is not None
-        s.execute(update(AuditEvent).where(AuditEvent.id == first.id).values(user="someone-else"))
+        tamper_with_audit(s, update(AuditEvent).where(AuditEvent.id == first.id)
+                          .values(user="someone-else"))
     broken = runner.invoke(cli_app, ["audit", "verify", "demo"], env=env)
     assert broken.exit_code == 1 and f"row id {first.id}" in broken.output

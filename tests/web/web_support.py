@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import Executable, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from sichter.settings import Settings
@@ -19,6 +20,19 @@ from sichter.store.models import Content
 from sichter.web.services import accounts
 
 PASSWORD = "correct horse battery"
+
+
+def tamper_with_audit(s: Session, statement: Executable) -> None:
+    """Edit the audit trail as someone with the rights to alter the schema could: switch its
+    append-only triggers off first (SQLite: drop them for the rest of the test)."""
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(text("ALTER TABLE audit_event DISABLE TRIGGER USER"))
+        s.execute(statement)
+        s.execute(text("ALTER TABLE audit_event ENABLE TRIGGER USER"))
+    else:
+        s.execute(text("DROP TRIGGER IF EXISTS audit_event_no_update"))
+        s.execute(text("DROP TRIGGER IF EXISTS audit_event_no_delete"))
+        s.execute(statement)
 
 
 @dataclass
