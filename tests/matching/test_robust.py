@@ -87,6 +87,12 @@ def test_flat_image_has_no_keypoints_and_is_never_matched(index: RobustIndex) ->
     assert index.query(features) == []
 
 
+@pytest.mark.parametrize("shape", [(1, 20000), (20000, 1), (1, 1), (12, 900), (30, 512)])
+def test_images_too_thin_for_local_features_have_none(shape: tuple[int, int]) -> None:
+    strip = np.random.default_rng(1).integers(0, 256, (*shape, 3), dtype=np.uint8)
+    assert len(extract(strip)) == 0
+
+
 def test_features_round_trip_through_bytes() -> None:
     features = extract(analysis(sample("astronaut")))
     back = LocalFeatures.from_bytes(features.to_bytes())

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -31,6 +32,7 @@ MAX_FEATURES = 1000
 # microscopy) get any at all. One fixed threshold keeps a copy and its original consistent:
 # an adaptive one let a watermark's text push a smooth copy to another threshold (measured).
 _FAST_THRESHOLD = 1
+_EDGE = 15  # ORB's edgeThreshold (= its patch radius)
 _MAGIC = b"SLF"
 _HEADER = struct.Struct("<3sBBHHI")  # magic, format version, extractor version, w, h, count
 _DESCRIPTOR_BYTES = 32
@@ -99,9 +101,16 @@ def extract(rgb: np.ndarray, max_features: int = MAX_FEATURES) -> LocalFeatures:
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
         interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
         grey = cv2.resize(grey, size, interpolation=interp)
-    orb = cv2.ORB_create(  # type: ignore[attr-defined]
-        nfeatures=max_features, fastThreshold=_FAST_THRESHOLD, edgeThreshold=15, patchSize=31)
-    keypoints, descriptors = orb.detectAndCompute(grey, None)
+    keypoints: Any = ()
+    descriptors: Any = None
+    # ORB keeps keypoints _EDGE px away from every border: a strip thinner than twice that has
+    # none, and one a pixel or two thin makes OpenCV's pyramid assert. Such images simply
+    # have no local features.
+    if min(grey.shape) > 2 * _EDGE:
+        orb = cv2.ORB_create(  # type: ignore[attr-defined]
+            nfeatures=max_features, fastThreshold=_FAST_THRESHOLD, edgeThreshold=_EDGE,
+            patchSize=31)
+        keypoints, descriptors = orb.detectAndCompute(grey, None)
     if descriptors is None or not keypoints:
         points = np.zeros((0, 2), np.float32)
         descriptors = np.zeros((0, _DESCRIPTOR_BYTES), np.uint8)
