@@ -114,6 +114,26 @@ def test_a_member_that_claims_a_huge_size_is_still_read_and_hides_nothing(
                       "lies.zip!/after.jpg": hashlib.sha256(photos["coffee"]).hexdigest()}
 
 
+def test_a_zip_flagging_legacy_names_as_utf8_still_lists_every_member(
+        tmp_path: Path, photos: dict[str, bytes]) -> None:
+    # Some zip tools set the UTF-8 flag on names in a legacy code page; Python's zipfile then
+    # refused the whole archive, hiding every member. Here "Café" is written in Latin-1.
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as archive:
+        archive.writestr("a.jpg", photos["astronaut"])
+        archive.writestr("Caf\u00e9 1.jpg", photos["coffee"])  # flagged UTF-8: "Caf\xc3\xa9 1"
+        archive.writestr("z.jpg", photos["grass"])
+    data = buf.getvalue()
+    assert data.count(b"Caf\xc3\xa9 1") == 2  # local and central header
+    (tmp_path / "legacy.zip").write_bytes(data.replace(b"Caf\xc3\xa9 1", b"Caf\xe9 1!"))
+    found, done = _members(tmp_path / "legacy.zip")
+    assert {path: _sha(occ) for path, occ in found.items() if "!/" in path} == {
+        "legacy.zip!/a.jpg": hashlib.sha256(photos["astronaut"]).hexdigest(),
+        "legacy.zip!/Caf\\xe9 1!.jpg": hashlib.sha256(photos["coffee"]).hexdigest(),
+        "legacy.zip!/z.jpg": hashlib.sha256(photos["grass"]).hexdigest()}
+    assert done[-1].error is None
+
+
 def test_members_over_the_size_limit_are_recorded_not_read(tmp_path: Path) -> None:
     (tmp_path / "a.zip").write_bytes(_zip({"big.bin": b"x" * 5000, "small.txt": b"ok"}))
     found, _ = _members(tmp_path / "a.zip", Limits(max_member_bytes=1000))
