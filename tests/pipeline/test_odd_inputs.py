@@ -45,6 +45,12 @@ def test_names_that_are_not_utf8_are_recorded_escaped_and_the_ingest_completes(
     with store() as s:
         log = s.scalars(select(CaseLog).where(CaseLog.action == "ingest")).one()
         assert log.details["status"] == "completed"
+        # The reviewer's full view reads both originals back from the evidence by those names.
+        from sichter.web.services.original import read_original
+
+        for path, data in (("ev/Caf\\xe9.jpg", photo), ("ev/backup.tar!/DCIM/\\xff\\xfe.jpg", photo + b"!")):
+            content = s.scalars(select(Content).where(Content.sha256 == rows[path]["sha256"])).one()
+            assert read_original(s, content, settings.limits) == data
 
 
 def test_a_one_pixel_wide_photo_keeps_its_pdq_and_thumbnail_when_a_stage_fails_on_it(

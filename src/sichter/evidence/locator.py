@@ -6,6 +6,8 @@ or ``disk.E01!/p1/DCIM/x.zip!/IMG_1.jpg``. Every stage passes locators, never op
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass
 
 SEPARATOR = "!/"
@@ -25,6 +27,20 @@ def printable(text: str) -> str:
     except UnicodeEncodeError:
         return "".join(_escape(ch) for ch in text)
     return text.replace("\x00", "\\x00")
+
+
+def on_disk(printed: str) -> str:
+    """The file-system path a :func:`printable` path was made from: its ``\\xNN`` escapes of
+    undecodable bytes (NN >= 80) back to the bytes (as surrogates, Python's form for them).
+
+    Best effort: a name that literally contains such an escape is taken as it is when it exists.
+    """
+    if "\\x" not in printed or os.path.lexists(printed):
+        return printed
+    return _BYTE_ESCAPE.sub(lambda m: chr(0xDC00 + int(m.group(1), 16)), printed)
+
+
+_BYTE_ESCAPE = re.compile(r"\\x([89a-f][0-9a-f])")
 
 
 def _escape(ch: str) -> str:

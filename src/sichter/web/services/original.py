@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sichter.errors import CorruptData, EvidenceError, LimitExceeded
-from sichter.evidence.locator import Locator
+from sichter.evidence.locator import Locator, on_disk
 from sichter.evidence.model import FileOccurrence, OsPath, open_payload
 from sichter.evidence.readonly import open_readonly
 from sichter.evidence.walk import expand
@@ -47,7 +47,9 @@ def read_original(session: Session, content: Content, limits: Limits) -> bytes:
 def _read(occ: Occurrence, limits: Limits) -> bytes | None:
     target = Locator.from_chain(occ.origin)
     top = target.chain()[0][1]
-    path = Path(occ.source).parent / top if Path(occ.source).is_dir() else Path(occ.source)
+    # Names that were not UTF-8 are stored escaped; on_disk finds the file they came from.
+    source = Path(on_disk(occ.source))
+    path = Path(on_disk(str(source.parent / top))) if source.is_dir() else source
     if target.parent is None:
         if path.stat().st_size > limits.max_inline_bytes:
             raise LimitExceeded("larger than the in-memory limit for a full view")
