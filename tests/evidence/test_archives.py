@@ -161,6 +161,23 @@ def test_a_damaged_lzma_stream_in_a_7z_is_an_error_on_the_archive(tmp_path: Path
         assert member is None or member.error or _sha(member) == hashlib.sha256(data).hexdigest()
 
 
+def test_a_7z_member_whose_data_fails_its_crc_is_named_in_the_error(tmp_path: Path) -> None:
+    import py7zr
+
+    buf = io.BytesIO()
+    data = bytes(range(256)) * 8
+    with py7zr.SevenZipFile(buf, "w", filters=[{"id": py7zr.FILTER_COPY}]) as archive:
+        archive.writestr(data, "stored.bin")
+    damaged = bytearray(buf.getvalue())
+    at = bytes(damaged).find(data)
+    damaged[at + 100] ^= 0x01  # stored as is: the data decodes, its CRC does not match
+    (tmp_path / "crc.7z").write_bytes(bytes(damaged))
+    found, done = _members(tmp_path / "crc.7z")
+    assert done[-1].error == "corrupt 7z archive: CRC mismatch in 'stored.bin' (damaged data)"
+    member = found["crc.7z!/stored.bin"]  # listed, not hashed: its bytes are known to be wrong
+    assert member.payload is None and member.error == done[-1].error
+
+
 def test_nesting_deeper_than_the_limit_is_not_opened(tmp_path: Path) -> None:
     data = b"deep\n"
     for _ in range(4):

@@ -33,6 +33,13 @@ _ERRORS = (py7zr.exceptions.ArchiveError, py7zr.exceptions.Bad7zFile, EOFError, 
            lzma.LZMAError, zlib.error)
 
 
+def _reason(exc: BaseException) -> str:
+    """py7zr's CRC error prints as a bare tuple of numbers; say what it means."""
+    if isinstance(exc, py7zr.exceptions.CrcError):
+        return f"CRC mismatch in {exc.filename!r} (damaged data)"
+    return str(exc) or type(exc).__name__
+
+
 class _MemberIO(Py7zIO):
     """Collects one member in memory; refuses to grow past the member or inline limit."""
 
@@ -97,7 +104,7 @@ class SevenZipReader:
         except py7zr.exceptions.PasswordRequired as exc:
             raise EvidenceError("encrypted 7z archive (password required)") from exc
         except _ERRORS as exc:
-            raise CorruptData(f"corrupt 7z archive: {exc}") from exc
+            raise CorruptData(f"corrupt 7z archive: {_reason(exc)}") from exc
         try:
             yield from self._walk(archive, parent, budget)
         finally:
@@ -110,7 +117,7 @@ class SevenZipReader:
             infos = {i.filename: i for i in archive.list() if not i.is_directory}
             encrypted = archive.needs_password()
         except _ERRORS as exc:
-            raise CorruptData(f"corrupt 7z archive: {exc}") from exc
+            raise CorruptData(f"corrupt 7z archive: {_reason(exc)}") from exc
         names = MemberNames()
         if encrypted:
             for name, info in infos.items():
@@ -130,7 +137,7 @@ class SevenZipReader:
             except LimitExceeded as exc:
                 failure.append(str(exc))
             except _ERRORS as exc:
-                failure.append(f"corrupt 7z archive: {exc}")
+                failure.append(f"corrupt 7z archive: {_reason(exc)}")
             finally:
                 out.put(_DONE)
 
