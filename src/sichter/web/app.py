@@ -30,7 +30,9 @@ from sichter.web.services import accounts, logins
 from sichter.web.services.roles import Forbidden
 
 HERE = Path(__file__).parent
-PUBLIC = ("/login", "/static/", "/favicon.ico")
+# /lang too: the login page has the language switch, and set_lang keeps an anonymous choice
+# in the session (refusing it with 401 left the login page in the default language).
+PUBLIC = ("/login", "/lang", "/static/", "/favicon.ico")
 FORM_ROUTES = ("/login", "/logout", "/settings", "/lang")
 
 
