@@ -277,3 +277,34 @@ def test_an_unknown_thumbnail_kind_finds_no_other_file(web: Web) -> None:
     cid = web.store.content_ids[0]
     for kind in ("../../web.secret", "thumbnail' OR '1'='1", "%"):
         assert client.get(f"/cases/c1/thumbs/{cid}", params={"kind": kind}).status_code == 404
+
+
+CSP_DIRECTIVES = ("default-src 'self'", "script-src 'self'", "frame-ancestors 'none'",
+                  "form-action 'self'")
+
+
+def _assert_hardened(r: object, what: str) -> None:
+    headers = r.headers  # type: ignore[attr-defined]
+    csp = headers.get("content-security-policy", "")
+    assert all(d in csp for d in CSP_DIRECTIVES), (what, csp)
+    assert "unsafe-eval" not in csp and "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0]
+    assert headers.get("x-content-type-options") == "nosniff", what
+    assert headers.get("referrer-policy") == "no-referrer", what
+    assert "no-store" in headers.get("cache-control", ""), what
+
+
+def test_every_answer_carries_the_security_headers_even_refusals(web: Web) -> None:
+    anonymous = web.client()
+    for url, kwargs in (("/login", {}), ("/cases/c1", {}), ("/api/cases", {}),
+                        ("/cases/c1/grid", {"headers": {"HX-Request": "true"}})):
+        _assert_hardened(anonymous.get(url, follow_redirects=False, **kwargs), url)
+    _assert_hardened(anonymous.post("/api/cases/c1/undo"), "anonymous POST")
+    client = web.client()
+    login(client, "rev1")
+    _assert_hardened(client.post("/api/cases/c1/undo"), "POST without CSRF token")
+    cid = web.store.content_ids[0]
+    for url, kwargs in (("/", {}), ("/cases/c1", {}), ("/cases/c1/grid", {}),
+                        ("/cases/c1/grid", {"headers": {"HX-Request": "true"}}),
+                        (f"/cases/c1/items/{cid}", {}), ("/api/cases", {}), ("/cases/c2", {}),
+                        (f"/cases/c1/thumbs/{cid}", {}), ("/static/app.js", {})):
+        _assert_hardened(client.get(url, **kwargs), url)

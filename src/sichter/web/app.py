@@ -98,20 +98,14 @@ def create_app(settings: Settings, config: WebConfig) -> FastAPI:
             else:
                 response = RedirectResponse("/login", status_code=303)
             web.codec.save(response, sess)
-            return response
+            return harden(response)
         if request.method not in SAFE_METHODS and not path.startswith(FORM_ROUTES) \
                 and not csrf_ok(sess, request.headers.get("x-csrf-token")):
-            return JSONResponse({"detail": "missing or wrong CSRF token"}, status_code=403)
+            return harden(JSONResponse({"detail": "missing or wrong CSRF token"}, status_code=403))
         response = await call_next(request)
         if not getattr(request.state, "logged_out", False):
             web.codec.save(response, request.state.session)
-        response.headers.setdefault("Cache-Control", "no-store")
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
-        response.headers["Content-Security-Policy"] = (
-            "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self' 'unsafe-inline'; "
-            "script-src 'self'; frame-ancestors 'none'; form-action 'self'")
-        return response
+        return harden(response)
 
     @app.exception_handler(Forbidden)
     async def forbidden(_request: Request, exc: Forbidden) -> Response:
@@ -123,6 +117,18 @@ def create_app(settings: Settings, config: WebConfig) -> FastAPI:
     app.include_router(api_router)
     app.include_router(page_router)
     return app
+
+
+def harden(response: Response) -> Response:
+    """The headers every answer carries, refusals included: a 401 or 403 is framed, sniffed
+    or cached like any other answer unless it says otherwise."""
+    response.headers.setdefault("Cache-Control", "no-store")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "script-src 'self'; frame-ancestors 'none'; form-action 'self'")
+    return response
 
 
 def render(request: Request, template: str, status_code: int = 200, **ctx: Any) -> Response:
