@@ -1,5 +1,6 @@
-"""Large JPEGs decode at the smallest DCT scale that still gives the detector its 320 px,
-also when their sides are not multiples of 8 (most real and generated sizes)."""
+"""Large JPEGs decode at the smallest DCT scale that still gives 512 px (what PDQ's reference
+hashers hash), also when their sides are not multiples of 8 (most real and generated sizes);
+and PDQ then agrees with the ThreatExchange reference's way of hashing a file."""
 
 from __future__ import annotations
 
@@ -21,16 +22,41 @@ def jpeg(width: int, height: int) -> bytes:
 
 
 @pytest.mark.parametrize(("size", "expected"), [
-    ((2745, 1830), (344, 229)),   # 1/8 scale (ceil of libjpeg), not 1/4 then a resize
-    ((4040, 2687), (505, 336)),
-    ((2137, 1425), (512, 342)),   # 1/8 would be 268 px < 320: 1/4 (535 px), then to 512
-    ((4000, 3000), (500, 375)),
+    ((4600, 3000), (512, 334)),   # 1/8 (575 px, the ceiling of libjpeg), then to 512
+    ((4096, 3072), (512, 384)),   # exactly 512 at 1/8: no resize
+    ((4040, 2687), (512, 341)),   # 1/8 would be 505 px < 512: 1/4 (1010 px), then to 512
+    ((2137, 1425), (512, 342)),   # 1/4 (535 px), then to 512
+    ((1000, 700), (512, 358)),    # 1/1: 1/2 would be 500 px
 ])
-def test_draft_picks_the_eighth_scale_whenever_it_keeps_320_px(
+def test_draft_picks_the_smallest_scale_that_keeps_512_px(
         size: tuple[int, int], expected: tuple[int, int]) -> None:
     decoded = decode(jpeg(*size), 512, 10**9)
     assert (decoded.width, decoded.height) == size
     assert decoded.image.size == expected
+
+
+@pytest.mark.parametrize("name", ["brick", "grass", "coffee", "rocket", "page"])
+@pytest.mark.parametrize("upscale", [2.5, 6])
+def test_pdq_agrees_with_the_threatexchange_python_reference_on_large_photos(
+        name: str, upscale: float) -> None:
+    import pdqhash
+
+    from sichter.demo.photos import sample
+    from sichter.signals.pdq import PDQ, bits_to_hex, hamming
+
+    base = sample(name).convert("RGB")
+    big = base.resize((int(base.width * upscale), int(base.height * upscale)), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    big.save(out, format="JPEG", quality=90)
+    data = out.getvalue()
+    # The reference (pdq/python/pdqhashing/hasher/pdq_hasher.py, fromFile): Pillow's
+    # thumbnail to 512 px, then PDQ on those pixels.
+    reference = Image.open(io.BytesIO(data))
+    reference.thumbnail((512, 512))
+    expected = bits_to_hex(pdqhash.compute(np.asarray(reference.convert("RGB")))[0])
+    ours = PDQ.compute(np.asarray(decode(data, 512, 10**9).image)).value
+    # Textures are the most sensitive; the old 320 px floor measured up to 44 bits here.
+    assert hamming(ours, expected) <= 12
 
 
 def test_a_thin_jpeg_still_decodes() -> None:
