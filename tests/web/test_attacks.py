@@ -259,6 +259,7 @@ def test_a_cookie_planted_before_login_neither_logs_in_nor_keeps_its_csrf_token(
 @pytest.mark.parametrize("url", [
     "/static/../web.secret", "/static/%2e%2e/web.secret", "/static/..%2Fapp.py",
     "/static/%2e%2e%2f%2e%2e%2fweb.secret", "/cases/..%2Fc2/grid", "/cases/c1%2F..%2Fc2/grid",
+    "/cases/c2%00/grid",
 "/cases/c1/thumbs/1%2F..%2F..%2F1", "/cases/c1/items/-1",
     "/cases/c1/items/99999999999999999999999", "/cases/c1/full/1e3", "/cases/c1%0d%0aX-A:%20b/grid",
 ])
@@ -266,9 +267,25 @@ def test_traversal_and_header_injection_in_route_parameters_find_nothing(web: We
     client = web.client()
     login(client, "outsider")  # member of c2 only
     r = client.get(url)
-    assert r.status_code in (404, 422), (url, r.status_code)
+    assert r.status_code in (400, 404, 422), (url, r.status_code)
     assert "x-a" not in r.headers
     assert "test-secret" not in r.text
+
+
+@pytest.mark.parametrize("field", ["path", "suggested", "decided", "band", "status", "media"])
+def test_a_nul_byte_in_a_filter_is_a_bad_request_not_a_server_error(web: Web, field: str) -> None:
+    client = web.client()
+    login(client, "rev1")
+    for url in ("/cases/c1/grid", "/api/cases/c1/grid"):
+        assert client.get(url, params={field: "a\x00b"}).status_code == 400, url
+
+
+def test_a_nul_byte_in_the_login_name_is_a_wrong_login_not_a_server_error(web: Web) -> None:
+    client = web.client()
+    page = client.get("/login").text
+    csrf = page.split('name="csrf-token" content="')[1].split('"')[0]
+    r = client.post("/login", data={"name": "rev1\x00", "password": PASSWORD, "csrf_token": csrf})
+    assert r.status_code == 401
 
 
 def test_an_unknown_thumbnail_kind_finds_no_other_file(web: Web) -> None:

@@ -73,6 +73,10 @@ def create_app(settings: Settings, config: WebConfig) -> FastAPI:
     @app.middleware("http")
     async def session_and_csrf(request: Request, call_next: Any) -> Response:
         web = state(request)
+        if "\x00" in request.url.path or b"%00" in request.scope["query_string"]:
+            # No case, name, path or filter holds a NUL byte, and PostgreSQL refuses one in a
+            # query parameter with an error (a 500): answer what it is, a request for nothing.
+            return harden(JSONResponse({"detail": "a NUL byte in the address"}, status_code=400))
         sess, _valid = web.codec.load(request)
         request.state.session = sess
         request.state.user = None

@@ -56,7 +56,9 @@ def add_user(session: Session, name: str, role: str, password: str) -> User:
 
 def authenticate(session: Session, name: str, password: str) -> User | None:
     """The user if the password is right; None otherwise (same answer for unknown names)."""
-    account = session.scalar(select(Account).where(Account.name == name, Account.active.is_(True)))
+    # A name no account can have is not looked up (PostgreSQL would fail on a NUL byte in it).
+    account = (session.scalar(select(Account).where(Account.name == name, Account.active.is_(True)))
+               if USER_NAME.match(name) else None)
     if account is None:
         _HASHER.hash(password)  # spend the same time as a real check
         return None
