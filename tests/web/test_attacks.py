@@ -4,8 +4,10 @@ stolen or planted cookies, traversal in route parameters, and the headers every 
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import pytest
@@ -286,6 +288,29 @@ def test_a_nul_byte_in_the_login_name_is_a_wrong_login_not_a_server_error(web: W
     csrf = page.split('name="csrf-token" content="')[1].split('"')[0]
     r = client.post("/login", data={"name": "rev1\x00", "password": PASSWORD, "csrf_token": csrf})
     assert r.status_code == 401
+
+
+def test_a_non_media_original_is_a_download_never_rendered_in_the_workspace(
+        web: Web, tmp_path: Path) -> None:
+    planted = tmp_path / "invoice.pdf"
+    planted.write_bytes(b"%PDF-1.4\n% a benign stand-in for a document with active content\n")
+    with web.store.sessions.begin() as s:
+        c1 = s.scalar(select(Case).where(Case.name == "c1"))
+        assert c1 is not None
+        doc = Content(case_id=c1.id, sha256=hashlib.sha256(planted.read_bytes()).hexdigest(),
+                      sha1="0" * 40, md5="0" * 32, size=planted.stat().st_size, media_type="other",
+                      mime="application/pdf", analysed_at=datetime.now(UTC), analysis={})
+        s.add(doc)
+        s.flush()
+        s.add(Occurrence(case_id=c1.id, content_id=doc.id, source=str(planted), path="invoice.pdf",
+                         path_key="p" * 64, origin=[["file", "invoice.pdf"]], size=doc.size))
+        doc_id = doc.id
+    client = web.client()
+    login(client, "rev1")
+    r = client.get(f"/cases/c1/full/{doc_id}")
+    assert r.status_code == 200 and r.content == planted.read_bytes()
+    assert r.headers["content-type"] == "application/octet-stream"
+    assert r.headers["content-disposition"] == "attachment"
 
 
 def test_an_unknown_thumbnail_kind_finds_no_other_file(web: Web) -> None:

@@ -232,4 +232,9 @@ def full_view(request: Request, content_id: int, case: Case = Depends(member_cas
     audit.append(s, case.id, user(request).name, "view-full", content_id, None,
                  {"sha256": content.sha256})
     s.commit()
-    return Response(body, media_type=mime, headers={"Cache-Control": "private, no-store"})
+    headers = {"Cache-Control": "private, no-store"}
+    if content.media_type not in ("image", "video"):
+        # Anything else (a PDF, an archive, ...) the suspect chose; rendered inline it would run
+        # in the workspace's origin. Offered as a download of opaque bytes instead.
+        mime, headers["Content-Disposition"] = "application/octet-stream", "attachment"
+    return Response(body, media_type=mime, headers=headers)
