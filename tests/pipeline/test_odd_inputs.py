@@ -99,3 +99,24 @@ def test_a_stage_that_raises_is_recorded_under_its_name_and_the_content_keeps_it
     assert facts.analysis["broken_plugin"] == {
         "error": "stage failed: RuntimeError: assertion inside a native library"}
     assert "error" not in facts.analysis["pdq_dihedral"]
+
+
+def test_damaged_exif_is_kept_as_a_decode_problem_of_that_photo(tmp_path: Path) -> None:
+    from sichter.evidence.model import OsPath
+    from sichter.pipeline.analyse import AnalysisSettings, analyse
+
+    exif = Image.Exif()
+    exif[271], exif[272], exif[305] = "Cam", "Model X", "S" * 40
+    out = io.BytesIO()
+    sample("coffee").resize((64, 48)).save(out, "JPEG", exif=exif.tobytes())
+    data = bytearray(out.getvalue())
+    software = data.find((305).to_bytes(2, "big"), data.find(b"Exif\0\0"))
+    data[software + 4:software + 8] = (500).to_bytes(4, "big")  # a count past the segment's end
+    (tmp_path / "bad.jpg").write_bytes(bytes(data))
+    (tmp_path / "good.jpg").write_bytes(out.getvalue())
+    settings = AnalysisSettings(case_id=1, data_key=b"\0" * 32)
+
+    bad = analyse(OsPath(str(tmp_path / "bad.jpg")), settings)
+    assert bad.error is None and bad.signals["pdq"][0] and bad.exif and bad.exif["make"] == "Cam"
+    assert bad.analysis["decode"] == {"problems": ["Truncated File Read"]}
+    assert "decode" not in analyse(OsPath(str(tmp_path / "good.jpg")), settings).analysis

@@ -150,6 +150,8 @@ def analyse(
         facts.error = str(exc)
         return facts
     facts.width, facts.height, facts.exif = decoded.width, decoded.height, decoded.exif
+    if decoded.problems:
+        facts.analysis["decode"] = {"problems": list(decoded.problems)}
     import numpy as np
 
     rgb = np.asarray(decoded.image)

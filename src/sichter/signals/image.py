@@ -36,6 +36,7 @@ class DecodedImage:
     height: int
     exif: dict[str, Any] | None
     orientation: int | None
+    problems: tuple[str, ...] = ()  # what the decoder warned about (damaged metadata ...)
     # The image signals computed on these pixels, by name; the analysis fills it before the
     # image stages run so that they can reuse what a signal already derived.
     signals: dict[str, ImageSignalValue] = field(default_factory=dict)
@@ -45,7 +46,11 @@ def decode(data: bytes, analysis_px: int, max_pixels: int) -> DecodedImage:
     _register_heif()
     Image.MAX_IMAGE_PIXELS = None  # our own check below gives the clearer error
     try:
-        with warnings.catch_warnings():
+        # Pillow reports damaged metadata ("Corrupt EXIF data", "Truncated File Read") as
+        # warnings, which a worker printed to the examiner's terminal, detached from the file;
+        # they are kept with the image instead. A decompression bomb stays an error.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             im = Image.open(io.BytesIO(_png_without_text(data)))
             width, height = im.size
@@ -81,7 +86,8 @@ def decode(data: bytes, analysis_px: int, max_pixels: int) -> DecodedImage:
         raise CorruptData(f"corrupt image: {reason}") from exc
     except MemoryError as exc:
         raise LimitExceeded("image needs more memory than a worker may use") from exc
-    return DecodedImage(rgb, width, height, exif, orientation)
+    problems = tuple(sorted({str(w.message).strip() for w in caught}))[:5]
+    return DecodedImage(rgb, width, height, exif, orientation, problems=problems)
 
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
