@@ -183,19 +183,27 @@ def gpt_disk(path: Path, partitions: list[bytes]) -> None:
         layout.append((lba, data))
         lba += (sectors + 2047) // 2048 * 2048
     total = lba + 34
-    header = bytearray(struct.pack("<8sIIIIQQQQ16sQIII", b"EFI PART", 0x00010000, 92, 0, 0, 1,
-                                   total - 1, 34, total - 34, uuid.uuid4().bytes_le, 2, 128, 128,
-                                   zlib.crc32(bytes(entries))))
-    struct.pack_into("<I", header, 16, zlib.crc32(bytes(header)))
+    disk_guid = uuid.uuid4().bytes_le
+
+    def gpt_header(my_lba: int, other_lba: int, entries_lba: int) -> bytes:
+        header = bytearray(struct.pack("<8sIIIIQQQQ16sQIII", b"EFI PART", 0x00010000, 92, 0, 0,
+                                       my_lba, other_lba, 34, total - 34, disk_guid, entries_lba,
+                                       128, 128, zlib.crc32(bytes(entries))))
+        struct.pack_into("<I", header, 16, zlib.crc32(bytes(header)))
+        return bytes(header).ljust(sector, b"\x00")
+
     mbr = bytearray(sector)
     mbr[446:462] = struct.pack("<B3sB3sII", 0, b"\x00\x02\x00", 0xEE, b"\xff\xff\xff", 1,
                                min(total - 1, 0xFFFFFFFF))
     mbr[510:512] = b"\x55\xaa"
     with path.open("wb") as f:
         f.write(mbr)
-        f.write(bytes(header).ljust(sector, b"\x00"))
+        f.write(gpt_header(1, total - 1, 2))
         f.write(bytes(entries))
         for start, data in layout:
             f.seek(start * sector)
             f.write(data)
-        f.truncate(total * sector)
+        # The backup copy: entries in the 32 sectors before the last, its header in the last.
+        f.seek((total - 33) * sector)
+        f.write(bytes(entries))
+        f.write(gpt_header(total - 1, 1, total - 33))

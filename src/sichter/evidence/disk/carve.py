@@ -46,7 +46,7 @@ def occupied_ranges(fs: Any, offset: int) -> list[tuple[int, int]]:
                     if run.len and run.addr:
                         start = offset + int(run.addr) * block
                         spans.append((start, start + int(run.len) * block))
-        except OSError:
+        except tsk.TSK_FAILURES:
             continue  # a file whose runs cannot be listed: its space is scanned like free space
     spans.sort()
     merged: list[tuple[int, int]] = []

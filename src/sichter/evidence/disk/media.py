@@ -97,6 +97,11 @@ class EwfMedia:
         import pyewf
 
         self.segments = segments or []
+        ends = [_check_section_chain(path) for path in self.segments]
+        # A set whose last segment ends in "next" lost the segments after it: what they held
+        # is unreadable, what comes before is read as usual.
+        self.missing = (f"the segment after {self.segments[-1].name} is missing"
+                        if ends and ends[-1] == b"next" else None)
         self._files = [open_readonly(p) for p in self.segments] if segments else [fileobj]
         self._handle = pyewf.handle()
         try:
@@ -111,7 +116,7 @@ class EwfMedia:
             self._handle.seek(offset)
             return bytes(self._handle.read(max(0, min(length, self.size - offset))))
         except (OSError, RuntimeError, ValueError) as exc:
-            detail = str(exc).split(". ")[0]  # libewf chains its call stack; the first says it
+            detail = self.missing or str(exc).split(". ")[0]  # libewf chains its call stack
             raise CorruptData(f"EWF image unreadable at offset {offset:,} (truncated or corrupt "
                               f"segment?): {detail}") from exc
 
@@ -146,6 +151,40 @@ class EwfMedia:
         for f in self._files:
             if f is not None and self.segments:
                 f.close()
+
+
+_EWF_FILE_HEADER = 13  # signature, fields start, segment number, fields end
+_EWF_SECTION = 76  # type[16], next offset, size, padding, checksum
+_EWF_MAX_SECTIONS = 1_000_000
+
+
+def _check_section_chain(path: Path) -> bytes:
+    """Refuse a segment whose chain of sections runs past its end (cut short while copying);
+    return the type of its last section, ``next`` or ``done`` (the set's last segment).
+
+    libewf opens such a set without complaint but, missing the segment's chunk table, serves
+    the *next* segment's chunks at this one's offsets: files there would get another file's
+    bytes and a wrong SHA-256 with no error.
+    """
+    with open_readonly(path) as f:
+        size = f.seek(0, 2)
+        offset = _EWF_FILE_HEADER
+        for _ in range(_EWF_MAX_SECTIONS):
+            f.seek(offset)
+            descriptor = f.read(_EWF_SECTION)
+            if len(descriptor) < _EWF_SECTION:
+                raise CorruptData(f"EWF image unreadable: segment {path.name} is truncated at "
+                                  f"{size:,} bytes (a section at {offset:,} is missing)")
+            kind = descriptor[:16].rstrip(b"\x00")
+            if kind in (b"next", b"done"):
+                return kind
+            following = int.from_bytes(descriptor[16:24], "little")
+            if following <= offset:
+                raise CorruptData(f"EWF image unreadable: segment {path.name} has a broken "
+                                  f"section chain at {offset:,}")
+            offset = following
+    raise CorruptData(f"EWF image unreadable: segment {path.name} has more than "
+                      f"{_EWF_MAX_SECTIONS:,} sections")
 
 
 def ewf_segments(first: Path) -> list[Path]:

@@ -20,6 +20,7 @@ from sichter.evidence.model import (
     ContainerDone,
     ExpansionBudget,
     FileOccurrence,
+    ImageIntegrity,
     Inline,
     Payload,
     Stream,
@@ -37,7 +38,15 @@ class DiskImageReader:
 
     def members(self, fileobj: BinaryIO, parent: FileOccurrence,
                 budget: ExpansionBudget) -> Iterator[WalkEvent]:
-        media = open_media(self.kind, path_of(parent.payload), fileobj)
+        try:
+            media = open_media(self.kind, path_of(parent.payload), fileobj)
+        except CorruptData as exc:
+            if self.kind == "ewf":  # the case log lists every E01 with its integrity status
+                yield ImageIntegrity(
+                    source=parent.source, locator=parent.locator, format="ewf",
+                    segments=[parent.locator.name], media_size=0, stored={}, computed={},
+                    status="unreadable", mismatched=[], error=str(exc), header={})
+            raise
         try:
             # Files in an image add up to at most the medium, however well an E01 compressed it.
             budget.compressed_size = max(budget.compressed_size, media.size)
@@ -49,7 +58,11 @@ class DiskImageReader:
             except (OSError, RuntimeError) as exc:  # pytsk3's failures, ours included
                 reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else "read error"
                 raise CorruptData(f"disk image unreadable: {walker.media_error or reason}") from exc
-            yield ContainerDone(parent.source, parent.locator, walker.count, walker.error)
+            error = walker.error
+            if error is None and walker.media_error:
+                # Files were read around a damaged stretch; the image as a whole must say so.
+                error = f"image partly unreadable, files there carry an error: {walker.media_error}"
+            yield ContainerDone(parent.source, parent.locator, walker.count, error)
         finally:
             media.close()
 
@@ -70,7 +83,7 @@ class _ImageWalk:
 
     def run(self) -> Iterator[WalkEvent]:
         self.image = image = tsk.tsk_image(self.media)
-        parts = tsk.partitions(image)
+        parts = tsk.partitions(image, self.media)
         if parts is None:
             try:
                 fs = tsk.open_fs(image, 0)

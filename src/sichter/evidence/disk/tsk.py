@@ -6,6 +6,7 @@ errors with a short reason. pytsk3 is imported lazily so the CLI starts fast.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -13,10 +14,14 @@ from functools import cache
 from typing import Any
 
 from sichter.errors import CorruptData, UnsupportedFormat
+from sichter.evidence.disk.gpt import read_gpt
 from sichter.evidence.disk.media import Media
 from sichter.evidence.model import Timestamps
 
 READ_CHUNK = 1024 * 1024
+# pytsk3 raises IOError for libtsk's own failures and RuntimeError when our read callback
+# raised (an unreadable stretch of an E01); both mean "this part cannot be read".
+TSK_FAILURES = (OSError, RuntimeError)
 
 
 @cache
@@ -59,14 +64,40 @@ class Partition:
     description: str
 
 
-def partitions(image: Any) -> list[Partition] | None:
-    """Data partitions of a DOS/MBR, GPT, BSD, Sun or Mac table; None when there is no table."""
+def partitions(image: Any, media: Media) -> list[Partition] | None:
+    """Data partitions of a DOS/MBR, GPT, BSD, Sun or Mac table; None when there is no table.
+
+    A GPT whose primary copy the Sleuth Kit cannot use (it then sees only the protective MBR,
+    or a table without partitions) is read from whichever copy is intact, usually the backup.
+    """
+    import pytsk3
+
+    vstype, found = _tsk_partitions(image)
+    protective = vstype == pytsk3.TSK_VS_TYPE_DOS and _protective_mbr_only(media)
+    if vstype is None or protective or (vstype == pytsk3.TSK_VS_TYPE_GPT and not found):
+        table = read_gpt(media)
+        if table is not None:
+            size = table.sector_size
+            return [Partition(i + 1, e.first_lba * size, (e.last_lba - e.first_lba + 1) * size,
+                              f"{e.name or 'GPT partition'} ({table.copy} GPT)")
+                    for i, e in enumerate(table.entries)]
+    return found if vstype is not None else None
+
+
+def _tsk_partitions(image: Any) -> tuple[int | None, list[Partition]]:
     import pytsk3
 
     try:
         volume = pytsk3.Volume_Info(image)
     except OSError:
-        return None
+        return None, []
+    except RuntimeError:
+        # Our media failed under one of the probes (GPT's reads the last sectors, which a
+        # truncated E01 lacks); the DOS table, and a protective MBR, need only sector 0.
+        try:
+            volume = pytsk3.Volume_Info(image, pytsk3.TSK_VS_TYPE_DOS)
+        except TSK_FAILURES:
+            return None, []
     block = volume.info.block_size
     found: list[Partition] = []
     for part in volume:
@@ -74,7 +105,18 @@ def partitions(image: Any) -> list[Partition] | None:
             continue  # unallocated gaps, the table itself, extended-partition containers
         desc = part.desc.decode("utf-8", "replace") if isinstance(part.desc, bytes) else str(part.desc)
         found.append(Partition(len(found) + 1, part.start * block, part.len * block, desc))
-    return found
+    return int(volume.info.vstype), found
+
+
+def _protective_mbr_only(media: Media) -> bool:
+    """Every used MBR entry is of type 0xEE: the MBR only guards a GPT."""
+    try:
+        mbr = media.read(0, 512)
+    except CorruptData:
+        return False
+    types = [mbr[446 + 16 * i + 4] for i in range(4)] if len(mbr) == 512 else []
+    used = [t for t in types if t]
+    return bool(used) and all(t == 0xEE for t in used)
 
 
 def open_fs(image: Any, offset: int) -> Any:
@@ -84,9 +126,23 @@ def open_fs(image: Any, offset: int) -> Any:
     try:
         return pytsk3.FS_Info(image, offset=offset)
     except OSError as exc:
-        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else "unknown"
-        raise UnsupportedFormat(
-            f"no file system the Sleuth Kit can read at offset {offset:,} ({reason})") from exc
+        raise UnsupportedFormat(f"no file system the Sleuth Kit can read at offset {offset:,} "
+                                f"({failure_reason(exc)})") from exc
+    except RuntimeError as exc:
+        first = exc
+    # Our media failed under one of the type probes (some read far into the volume, which a
+    # damaged E01 may lack); one type at a time, the file system that is there still opens.
+    for name in _FS_PROBES:
+        try:
+            return pytsk3.FS_Info(image, offset=offset, type=getattr(pytsk3, name))
+        except TSK_FAILURES:
+            continue
+    raise UnsupportedFormat(f"no file system the Sleuth Kit can read at offset {offset:,} "
+                            f"({failure_reason(first)})") from first
+
+
+_FS_PROBES = ("TSK_FS_TYPE_FAT_DETECT", "TSK_FS_TYPE_NTFS_DETECT", "TSK_FS_TYPE_EXT_DETECT",
+              "TSK_FS_TYPE_EXFAT", "TSK_FS_TYPE_HFS_DETECT", "TSK_FS_TYPE_ISO9660_DETECT")
 
 
 def fs_type_name(fs: Any) -> str:
@@ -149,7 +205,7 @@ def files(fs: Any) -> Iterator[FsFile]:
                 if name in (".", ".."):
                     continue
                 entries.append((name, entry))
-        except OSError:
+        except TSK_FAILURES:
             continue  # a damaged directory: what was listed before the damage is kept
         entries.sort(key=lambda pair: pair[0])
         subdirs: list[tuple[Any, str, bool]] = []
@@ -174,7 +230,7 @@ def files(fs: Any) -> Iterator[FsFile]:
                 try:
                     subdirs.append((entry.as_directory(), path + "/",
                                     deleted or name == "$OrphanFiles"))
-                except OSError:
+                except TSK_FAILURES:
                     continue
             elif meta.type == pytsk3.TSK_FS_META_TYPE_REG:
                 size = int(meta.size)
@@ -194,7 +250,7 @@ def _unallocated_meta(fs: Any, entry: Any) -> Any:
         return None
     try:
         found = fs.open_meta(inode=addr)
-    except OSError:
+    except TSK_FAILURES:
         return None
     meta = found.info.meta
     if meta is None or not int(meta.flags) & int(pytsk3.TSK_FS_META_FLAG_UNALLOC):
@@ -215,7 +271,10 @@ class FileReader:
         if want <= 0:
             return b""
         want = min(want, READ_CHUNK * 8)
-        data = self._file.handle.read_random(self._pos, want)
+        try:
+            data = self._file.handle.read_random(self._pos, want)
+        except RuntimeError as exc:  # our media failed under pytsk3: a plain read error here
+            raise OSError(str(exc)) from exc
         if not data:
             raise OSError(f"read failed at offset {self._pos:,} of {self._file.path}")
         self._pos += len(data)
@@ -238,8 +297,8 @@ def read_all(file: FsFile) -> tuple[bytes, str | None]:
     while pos < file.size:
         try:
             data = file.handle.read_random(pos, min(READ_CHUNK, file.size - pos))
-        except OSError as exc:
-            reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else "read error"
+        except TSK_FAILURES as exc:
+            reason = failure_reason(exc)
             return b"".join(parts), (f"bytes {pos:,}-{file.size:,} of {file.size:,} not "
                                      f"recoverable ({reason})")
         if not data:
@@ -247,3 +306,11 @@ def read_all(file: FsFile) -> tuple[bytes, str | None]:
         parts.append(bytes(data))
         pos += len(data)
     return b"".join(parts), None
+
+
+def failure_reason(exc: BaseException) -> str:
+    """The last line of a pytsk3 failure; our own media error when pytsk3 merely wrapped it."""
+    text = str(exc).strip()
+    if isinstance(exc, RuntimeError) and (m := re.fullmatch(r"\w+Error\('(.*)'\)", text)):
+        return m[1]  # pytsk3 shows a failed read callback as the repr of its exception
+    return text.splitlines()[-1] if text else "read error"

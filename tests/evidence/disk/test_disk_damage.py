@@ -1,0 +1,55 @@
+"""Damaged disk images: what can still be read comes back, and what cannot says why."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from disk_images import build_fat, ewf, gpt_disk, need, sh, sha
+from test_disk_walk import content, walked
+
+
+def test_a_gpt_whose_primary_header_is_wiped_is_read_from_its_backup(
+        tmp_path: Path, disk_photos: dict[str, bytes]) -> None:
+    fat = build_fat(tmp_path, disk_photos, fat32=False)
+    disk = tmp_path / "ssd.img"
+    gpt_disk(disk, [fat.path.read_bytes()])
+    with disk.open("r+b") as f:  # the primary header at LBA 1 overwritten, the backup intact
+        f.seek(512)
+        f.write(b"\x00" * 512)
+    found, done, _ = walked(disk)
+    assert sha(content(found["ssd.img!/p1/DCIM/IMG_0001.JPG"])) == sha(disk_photos["astronaut"])
+    assert done[-1].error is None
+
+
+def test_an_e01_missing_a_middle_segment_gives_the_files_before_the_gap(
+        tmp_path: Path, disk_photos: dict[str, bytes]) -> None:
+    # A small FAT12 volume: opening FAT16/32 or ext4 reads the file system's last sector,
+    # which a set cut short lacks (the Sleuth Kit then refuses the whole file system).
+    need("mkfs.vfat", "mcopy")
+    card = tmp_path / "card.dd"
+    with card.open("wb") as f:
+        f.truncate(6 * 1024 * 1024)
+    sh("mkfs.vfat", "-F", "12", card)
+    photo = tmp_path / "a.jpg"
+    photo.write_bytes(disk_photos["astronaut"])
+    sh("mcopy", "-i", card, photo, "::/IMG_0001.JPG")
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    e01 = ewf(card, evidence / "seized", "-S", "1M")
+    segments = sorted(evidence.glob("seized.E*"))
+    assert len(segments) > 3, "the E01 must really be split for this test"
+    segments[-2].unlink()  # the set now ends early: its last segment points to a "next" one
+    found, done, _ = walked(e01)
+    assert sha(content(found["seized.E01!/IMG_0001.JPG"])) == sha(disk_photos["astronaut"])
+    assert done[-1].error and f"the segment after {segments[-3].name} is missing" in done[-1].error
+
+
+def test_an_e01_segment_cut_short_is_refused_not_read_at_wrong_offsets(
+        tmp_path: Path, disk_photos: dict[str, bytes]) -> None:
+    fat = build_fat(tmp_path, disk_photos)
+    e01 = ewf(fat.path, tmp_path / "seized", "-S", "1M")
+    middle = tmp_path / "seized.E02"
+    middle.write_bytes(middle.read_bytes()[: middle.stat().st_size // 2])
+    found, done, _ = walked(e01)
+    assert not any(p.startswith("seized.E01!/") for p in found)
+    assert done[-1].error and "segment seized.E02 is truncated" in done[-1].error
