@@ -16,6 +16,7 @@ from disk_images import (
     ewf,
     gpt_disk,
     mbr_disk,
+    need,
     sh,
     sha,
 )
@@ -223,4 +224,29 @@ def test_gpt_partitions_are_read_too(tmp_path: Path, disk_photos: dict[str, byte
     assert sha(content(found["ssd.img!/p1/DCIM/Camera/IMG_0001.jpg"])) == sha(disk_photos["rocket"])
     assert found["ssd.img!/p2/IMG_0002.JPG"].deleted
     assert sha(content(found["ssd.img!/p2/IMG_0002.JPG"])) == sha(disk_photos["rocket"])
+    assert done[-1].error is None
+
+
+def test_directory_loops_list_each_file_once_and_a_sparse_file_larger_than_the_image_is_read(
+        tmp_path: Path) -> None:
+    need("mkfs.ext4", "debugfs")
+    img = tmp_path / "loops.img"
+    with img.open("wb") as f:
+        f.truncate(16 * 1024 * 1024)
+    sh("mkfs.ext4", "-q", "-F", img)
+    sparse = tmp_path / "sparse.bin"
+    with sparse.open("wb") as f:  # 100 MiB on a 16 MiB volume: holes take no space
+        f.write(b"head" * 256)
+        f.seek(100 * 1024 * 1024 - 4)
+        f.write(b"tail")
+    (tmp_path / "a.txt").write_bytes(b"a\n")
+    sh("debugfs", "-w", "-f", "-", img, stdin="\n".join([
+        "mkdir D", f"write {sparse} D/sparse.bin", f"write {tmp_path / 'a.txt'} a.txt",
+        "link / D/up", "link D D/loop", ""]))  # entries leading back to the root and to D
+    found, done, _ = walked(img)
+    files = sorted(p for p in found if "!/" in p)
+    assert files == ["loops.img!/D/sparse.bin", "loops.img!/a.txt"]
+    big = found["loops.img!/D/sparse.bin"]
+    assert big.error is None and big.size == 100 * 1024 * 1024
+    assert sha(content(big)) == sha(sparse.read_bytes())
     assert done[-1].error is None

@@ -140,7 +140,12 @@ class _ImageWalk:
             return None, (f"file of {file.size:,} bytes exceeds the limit of "
                           f"{self.budget.max_member_bytes:,}")
         if file.size > self.media.size:
-            return None, f"recorded size {file.size:,} exceeds the whole image (damaged metadata)"
+            # Larger than the whole image: damaged metadata, or a sparse file whose holes
+            # take no space (then it is read, holes as zeros, within the member limit).
+            allocated = tsk.allocated_bytes(file)
+            if allocated is None or allocated > self.media.size:
+                return None, (f"recorded size {file.size:,} exceeds the whole image "
+                              "(damaged metadata)")
         if file.size <= self.budget.max_inline_bytes:
             data, missing = tsk.read_all(file)
             if missing and not data:

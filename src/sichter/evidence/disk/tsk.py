@@ -193,7 +193,9 @@ def files(fs: Any) -> Iterator[FsFile]:
     import pytsk3
 
     is_ntfs = fs_type_name(fs).startswith("ntfs")
-    seen_dirs: set[int] = set()
+    # The root counts as seen: a directory entry leading back to it (a loop in damaged or
+    # hostile metadata) would otherwise list the whole file system a second time.
+    seen_dirs: set[int] = {int(fs.info.root_inum)}
     stack: list[tuple[Any, str, bool]] = [(fs.open_dir(path="/"), "", False)]
     while stack:
         directory, prefix, parent_deleted = stack.pop()
@@ -238,6 +240,27 @@ def files(fs: Any) -> Iterator[FsFile]:
                     continue  # an emptied slot, not a file
                 yield FsFile(path, entry, size, deleted, _times(meta), int(meta.addr))
         stack.extend(reversed(subdirs))
+
+
+def allocated_bytes(file: FsFile) -> int | None:
+    """The bytes the file's data really occupies (holes of a sparse file left out), or None
+    when its block runs cannot be read."""
+    import pytsk3
+
+    sparse = int(pytsk3.TSK_FS_ATTR_RUN_FLAG_SPARSE) | int(pytsk3.TSK_FS_ATTR_RUN_FLAG_FILLER)
+    try:
+        block = int(file.handle.info.fs_info.block_size)
+        total = 0
+        for attribute in file.handle:
+            if int(attribute.info.type) not in (int(pytsk3.TSK_FS_ATTR_TYPE_DEFAULT),
+                                                int(pytsk3.TSK_FS_ATTR_TYPE_NTFS_DATA)):
+                continue
+            for run in attribute:
+                if not int(run.flags) & sparse:
+                    total += int(run.len) * block
+        return total
+    except TSK_FAILURES:
+        return None
 
 
 def _unallocated_meta(fs: Any, entry: Any) -> Any:
