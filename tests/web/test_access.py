@@ -94,6 +94,8 @@ def test_session_expires_after_the_idle_timeout(web: Web) -> None:
 def test_api_is_described_by_openapi(web: Web) -> None:
     c = web.client()
     login(c, "rev1")
+    # No Swagger page: it would load scripts from a CDN, a request to a foreign host.
+    assert c.get("/api/docs").status_code == 404
     paths = c.get("/api/openapi.json").json()["paths"]
     assert "/api/cases/{case}/decisions" in paths and "/api/cases/{case}/grid" in paths
     assert "409" in paths["/api/cases/{case}/decisions"]["post"]["responses"]
@@ -148,3 +150,13 @@ def test_a_session_in_use_outlives_the_idle_timeout(web: Web) -> None:
     for _ in range(12):  # 6 s of use, with 0.5 s between requests
         time.sleep(0.5)
         assert c.get("/api/cases").status_code == 200
+
+
+def test_a_path_that_merely_starts_like_a_public_or_form_route_still_needs_login_and_csrf(
+        web: Web) -> None:
+    c = web.client()
+    assert c.get("/loginx", follow_redirects=False).status_code == 303  # to the login page
+    assert c.post("/langx", data={"lang": "de"}).status_code == 401
+    token = login(c, "rev1")
+    assert token
+    assert c.post("/settingsx", data={"blur": "1"}).status_code == 403  # no CSRF header

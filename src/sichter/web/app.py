@@ -32,8 +32,11 @@ from sichter.web.services.roles import Forbidden
 HERE = Path(__file__).parent
 # /lang too: the login page has the language switch, and set_lang keeps an anonymous choice
 # in the session (refusing it with 401 left the login page in the default language).
-PUBLIC = ("/login", "/lang", "/static/", "/favicon.ico")
-FORM_ROUTES = ("/login", "/logout", "/settings", "/lang")
+# Exact paths, not prefixes: a later route that merely starts with one of them (/settings/users)
+# must not silently skip the login or the CSRF header check. /static/ is the one prefix.
+PUBLIC = frozenset({"/login", "/lang", "/favicon.ico"})
+PUBLIC_PREFIX = "/static/"
+FORM_ROUTES = frozenset({"/login", "/logout", "/settings", "/lang"})  # CSRF token in a form field
 
 
 @dataclass
@@ -59,7 +62,9 @@ def state(request: Request) -> WebState:
 
 
 def create_app(settings: Settings, config: WebConfig) -> FastAPI:
-    app = FastAPI(title="Sichter review API", version="1", docs_url="/api/docs",
+    # No Swagger UI: it loads its scripts from a CDN, i.e. a request to a foreign host (and
+    # the CSP blocks it anyway). The description is served as JSON for local tools.
+    app = FastAPI(title="Sichter review API", version="1", docs_url=None,
                   redoc_url=None, openapi_url="/api/openapi.json")
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["pct"] = lambda v: f"{100 * v:.0f} %"
@@ -90,7 +95,7 @@ def create_app(settings: Settings, config: WebConfig) -> FastAPI:
         lang_pref = request.state.user.preferences.get("lang") if request.state.user else None
         # A logged-in user's stored choice wins over the cookie's, which only serves the login page.
         request.state.lang = i18n.pick(lang_pref or sess.lang, web.config.default_lang)
-        if request.state.user is None and not path.startswith(PUBLIC):
+        if request.state.user is None and path not in PUBLIC and not path.startswith(PUBLIC_PREFIX):
             if path.startswith("/api/") or request.method not in SAFE_METHODS or "/thumbs/" in path \
                     or "/full/" in path:
                 response: Response = JSONResponse({"detail": "log in first"}, status_code=401)
@@ -103,7 +108,7 @@ def create_app(settings: Settings, config: WebConfig) -> FastAPI:
                 response = RedirectResponse("/login", status_code=303)
             web.codec.save(response, sess)
             return harden(response)
-        if request.method not in SAFE_METHODS and not path.startswith(FORM_ROUTES) \
+        if request.method not in SAFE_METHODS and path not in FORM_ROUTES \
                 and not csrf_ok(sess, request.headers.get("x-csrf-token")):
             return harden(JSONResponse({"detail": "missing or wrong CSRF token"}, status_code=403))
         response = await call_next(request)
