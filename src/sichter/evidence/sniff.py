@@ -117,7 +117,7 @@ def _ewf(head: bytes) -> ContentType | None:
     return EWF
 
 
-def _raw_disk(head: bytes) -> ContentType | None:
+def _raw_disk(head: bytes, size: int | None = None) -> ContentType | None:
     """A raw image of a disk or of one file system, from its partition table or boot sector.
 
     Every test asks for more than the 0x55AA boot signature, which plenty of files carry.
@@ -134,25 +134,39 @@ def _raw_disk(head: bytes) -> ContentType | None:
         return DISK_IMAGE  # ext2/3/4 superblock magic with a sane log block size
     if head[1024:1026] in (b"H+", b"HX") and head[1026:1028] in (b"\x00\x04", b"\x00\x05"):
         return DISK_IMAGE  # HFS+ / HFSX volume header
-    if boot and _plausible_mbr(head):
+    if boot and _plausible_mbr(head, size):
         return DISK_IMAGE
     if len(head) >= 32774 and head[32769:32774] == b"CD001" and head[32768] in (1, 0xFF):
         return DISK_IMAGE  # ISO 9660 primary (or terminating) volume descriptor
     return None
 
 
-def _plausible_mbr(head: bytes) -> bool:
-    """Four partition entries, each empty or with a boot flag of 0/0x80, a type and a start."""
+def _plausible_mbr(head: bytes, size: int | None = None) -> bool:
+    """Four partition entries, each empty or with a boot flag of 0/0x80, a start and a length.
+
+    An entry of type 0 ("empty") that still has a start and a length is a partition some tools
+    leave untyped, and the Sleuth Kit lists it; being the weaker sign, it must also lie after
+    the MBR, not run into another entry and, when the image size is known, end inside it.
+    """
     used = 0
+    spans: list[tuple[int, int, bool]] = []  # start, end, untyped
     for i in range(4):
         entry = head[446 + 16 * i: 462 + 16 * i]
         if entry == b"\x00" * 16:
             continue
         start = int.from_bytes(entry[8:12], "little")
         sectors = int.from_bytes(entry[12:16], "little")
-        if entry[0] not in (0x00, 0x80) or entry[4] == 0 or start == 0 or sectors == 0:
+        if entry[0] not in (0x00, 0x80) or start == 0 or sectors == 0:
             return False
+        untyped = entry[4] == 0
+        if untyped and size is not None and (start + sectors) * 512 > size:
+            return False
+        spans.append((start, start + sectors, untyped))
         used += 1
+    for i, (start, end, untyped) in enumerate(spans):
+        for other_start, other_end, other_untyped in spans[i + 1:]:
+            if (untyped or other_untyped) and start < other_end and other_start < end:
+                return False
     return used > 0
 
 
@@ -177,17 +191,24 @@ def _mpeg_ts(head: bytes) -> ContentType | None:
     return None
 
 
-def sniff(head: bytes) -> ContentType:
-    """Type of content whose first bytes (at least ``SNIFF_BYTES`` where available) are ``head``."""
+def sniff(head: bytes, size: int | None = None) -> ContentType:
+    """Type of content whose first bytes (at least ``SNIFF_BYTES`` where available) are ``head``.
+
+    ``size``, the content's whole length when known, lets weak signs be checked against it
+    (an untyped MBR partition must end inside the image).
+    """
     if not head:
         return ContentType("application/x-empty", "other")
     for prefix, ctype in _PREFIXES:
         if head.startswith(prefix):
             return ctype
-    for probe in (_ewf, _iso_bmff, _ebml, _riff, _bmp, _tar, _mpeg_ts, _raw_disk):
+    for probe in (_ewf, _iso_bmff, _ebml, _riff, _bmp, _tar, _mpeg_ts):
         found = probe(head)
         if found is not None:
             return found
+    found = _raw_disk(head, size)
+    if found is not None:
+        return found
     if _looks_like_text(head):
         return ContentType("text/plain", "other")
     return OCTET

@@ -117,7 +117,7 @@ def _walk_file(path: Path, locator: Locator, source_id: str, limits: Limits,
     try:
         with open_readonly(path) as f:
             head = f.read(DEEP_SNIFF_BYTES)
-            kind = sniff(head).archive
+            kind = sniff(head, st.st_size).archive
             if kind and should_expand(locator):
                 yield from expand(f, occurrence, limits, should_expand, st.st_size)
     except OSError:
@@ -130,7 +130,7 @@ def expand(fileobj: BinaryIO, container: FileOccurrence, limits: Limits,
     fileobj.seek(0)
     head = fileobj.read(DEEP_SNIFF_BYTES)
     fileobj.seek(0)
-    reader = registry.reader_for(sniff(head).archive)
+    reader = registry.reader_for(sniff(head, size).archive)
     if reader is None:
         return
     if container.locator.depth >= limits.max_nesting_depth:
@@ -160,13 +160,14 @@ def _expand_member(member: FileOccurrence, limits: Limits,
                    should_expand: ShouldExpand) -> Iterator[WalkEvent]:
     payload = member.payload
     if isinstance(payload, Inline):
-        if sniff(payload.data[:DEEP_SNIFF_BYTES]).archive and should_expand(member.locator):
+        kind = sniff(payload.data[:DEEP_SNIFF_BYTES], len(payload.data)).archive
+        if kind and should_expand(member.locator):
             yield from expand(io.BytesIO(payload.data), member, limits, should_expand,
                               len(payload.data))
     elif isinstance(payload, Stream):
         with payload.open() as stream:
             head = stream.read(SNIFF_BYTES)
-        if sniff(head).archive:
+        if sniff(head, member.size).archive:
             yield ContainerDone(member.source, member.locator, 0,
                                 f"nested archive larger than the in-memory limit of "
                                 f"{limits.max_inline_bytes:,} bytes; not opened")

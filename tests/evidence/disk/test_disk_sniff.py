@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
 from disk_images import build_ext4, build_fat, build_ntfs, ewf, mbr_disk
@@ -48,3 +49,33 @@ def test_a_boot_signature_alone_does_not_make_a_disk_image(data: bytes) -> None:
 def test_a_file_format_signature_wins_over_anything_that_follows(tail: bytes) -> None:
     assert sniff(b"\xff\xd8\xff" + tail).mime == "image/jpeg"
     assert sniff(b"PK\x03\x04" + tail).archive == "zip"
+
+
+def test_an_untyped_mbr_partition_counts_only_when_it_lies_inside_the_image() -> None:
+    mbr = bytearray(SNIFF_BYTES)
+    mbr[446:462] = struct.pack("<B3sB3sII", 0, b"\xfe\xff\xff", 0x00, b"\xfe\xff\xff", 2048, 4096)
+    mbr[510:512] = b"\x55\xaa"
+    assert sniff(bytes(mbr), (2048 + 4096) * 512).archive == "disk"
+    assert sniff(bytes(mbr), (2048 + 4095) * 512).archive != "disk"  # runs past the end
+    overlapping = bytearray(mbr)
+    overlapping[462:478] = struct.pack("<B3sB3sII", 0, b"\xfe\xff\xff", 0x0C, b"\xfe\xff\xff",
+                                       4096, 4096)
+    assert sniff(bytes(overlapping), 8192 * 512).archive != "disk"
+
+
+@given(st.binary(min_size=64, max_size=64), st.integers(0, 2**42))
+def test_untyped_entries_in_random_bytes_beyond_the_size_do_not_make_a_disk_image(
+        entries: bytes, size: int) -> None:
+    blob = bytearray(b"\xa5" * 2048)
+    blob[446:510] = entries
+    blob[510:512] = b"\x55\xaa"
+    for i in range(4):  # boot flag 0 and type 0 in every entry: only start and length decide
+        blob[446 + 16 * i] = blob[450 + 16 * i] = 0
+    blob[3:11] = b"notafs  "
+    blob[54:62] = blob[82:90] = b"        "
+    blob[512:520] = b"not gpt "
+    blob[1080:1082] = blob[1024:1026] = b"\x00\x00"
+    ends = [int.from_bytes(blob[454 + 16 * i:458 + 16 * i], "little")
+            + int.from_bytes(blob[458 + 16 * i:462 + 16 * i], "little") for i in range(4)]
+    if any(end * 512 > size for end in ends):
+        assert sniff(bytes(blob), size).archive != "disk"
