@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from sqlalchemy import select
-from web_support import Web, login
+from web_support import PASSWORD, Web, login
 
 from sichter.store.review_models import Account
 
@@ -160,3 +160,37 @@ def test_a_path_that_merely_starts_like_a_public_or_form_route_still_needs_login
     token = login(c, "rev1")
     assert token
     assert c.post("/settingsx", data={"blur": "1"}).status_code == 403  # no CSRF header
+
+
+def test_logins_for_a_name_pause_after_five_wrong_passwords_even_with_the_right_one(web: Web) -> None:
+    c = web.client(login_max_failures=5, login_pause_minutes=15, default_lang="en")
+    page = c.get("/login").text
+    csrf = page.split('name="csrf-token" content="')[1].split('"')[0]
+
+    def attempt(name: str, password: str) -> int:
+        r = c.post("/login", data={"name": name, "password": password, "csrf_token": csrf},
+                   follow_redirects=False)
+        return r.status_code
+
+    assert [attempt("rev1", f"wrong guess {i}") for i in range(5)] == [401] * 5
+    paused = c.post("/login", data={"name": "rev1", "password": PASSWORD, "csrf_token": csrf})
+    assert paused.status_code == 429 and "Try again in 15 minutes" in paused.text
+    assert c.get("/api/cases").status_code == 401  # not logged in
+    other = web.client(login_max_failures=5, login_pause_minutes=15)
+    assert login(other, "rev2")  # another name is not affected
+
+
+def test_a_right_password_clears_the_wrong_ones_before_it(web: Web) -> None:
+    c = web.client(login_max_failures=3)
+    page = c.get("/login").text
+    csrf = page.split('name="csrf-token" content="')[1].split('"')[0]
+    for _ in range(2):
+        c.post("/login", data={"name": "rev1", "password": "wrong!", "csrf_token": csrf})
+    assert login(c, "rev1")
+    c.post("/logout", data={"csrf_token": c.get("/").text.split('name="csrf-token" content="')[1]
+                            .split('"')[0]})
+    page = c.get("/login").text
+    csrf = page.split('name="csrf-token" content="')[1].split('"')[0]
+    for _ in range(2):
+        c.post("/login", data={"name": "rev1", "password": "wrong!", "csrf_token": csrf})
+    assert login(c, "rev1")

@@ -25,7 +25,7 @@ from sichter.store.db import open_store
 from sichter.store.models import Case
 from sichter.web import i18n
 from sichter.web.config import WebConfig, secret_key
-from sichter.web.security import SAFE_METHODS, SessionCodec, WebSession, csrf_ok
+from sichter.web.security import SAFE_METHODS, LoginThrottle, SessionCodec, WebSession, csrf_ok
 from sichter.web.services import accounts, logins
 from sichter.web.services.roles import Forbidden
 
@@ -50,6 +50,7 @@ class WebState:
     _keys: dict[int, bytes]
     scheduler: Scheduler  # continuous active learning, off the request path
     rounds: dict[int, Future[Any]]  # the latest background round per case (for inspection)
+    throttle: LoginThrottle
 
     def case_key(self, case: Case) -> bytes:
         if case.id not in self._keys:
@@ -72,7 +73,9 @@ def create_app(settings: Settings, config: WebConfig) -> FastAPI:
                              load_master_key(settings.home, settings.master_key), templates,
                              SessionCodec(secret_key(settings.home, config), config.idle_minutes * 60,
                                           config.secure_cookie), {},
-                                 Scheduler(config.active_learning_every), {})
+                                 Scheduler(config.active_learning_every), {},
+                                 LoginThrottle(config.login_max_failures,
+                                               config.login_pause_minutes * 60))
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     @app.middleware("http")

@@ -25,6 +25,10 @@ class WebConfig(BaseSettings):
                                 "(browsers accept it on http://127.0.0.1 / localhost)")
     default_lang: str = Field("de", description="de or en")
     page_size: int = 60
+    login_max_failures: int = Field(5, ge=0, description="wrong passwords for one name before "
+                                    "its logins pause (0: never)")
+    login_pause_minutes: float = Field(15.0, gt=0, description="the window those failures count "
+                                       "in, and the pause")
     active_learning_every: int = Field(25, ge=1, description="re-rank the unreviewed queue in the "
                                        "background after this many new decisions in a case")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import secrets
 from typing import Any, TypedDict
 from urllib.parse import urlencode
@@ -43,10 +44,16 @@ def login_page(request: Request) -> Response:
 def login(request: Request, name: str = Form(), password: str = Form(), csrf_token: str = Form(""),
           s: Session = Depends(db)) -> Response:
     sess = _check_form_csrf(request, csrf_token)
+    throttle = state(request).throttle
+    if (wait := throttle.wait(name)) > 0:
+        return render(request, "login.html", status_code=429, name=name,
+                      paused_minutes=math.ceil(wait / 60))
     found = accounts.authenticate(s, name, password)
     s.commit()
     if found is None:
+        throttle.failed(name)
         return render(request, "login.html", status_code=401, error=True, name=name)
+    throttle.succeeded(name)
     logins.end(s, sess.token)
     sess.token = logins.start(s, found.id)
     s.commit()

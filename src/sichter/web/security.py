@@ -75,3 +75,36 @@ class SessionCodec:
 
 def csrf_ok(session: WebSession, presented: str | None) -> bool:
     return bool(presented) and hmac.compare_digest(session.csrf, presented or "")
+
+
+class LoginThrottle:
+    """Refuses further password checks for an account name after ``max_failures`` wrong
+    passwords within ``window`` seconds, until the oldest of them is ``window`` old.
+
+    Argon2's cost alone slows guessing but does not bound it. Kept per name (not per address:
+    guessing from many addresses is the attack) and in memory (one review server process);
+    a right password during the pause is refused too, or the pause would tell it apart.
+    """
+
+    def __init__(self, max_failures: int, window: float) -> None:
+        self._max = max_failures
+        self._window = window
+        self._failures: dict[str, list[float]] = {}
+
+    def wait(self, name: str, now: float | None = None) -> float:
+        """Seconds until ``name`` may try again; 0 when it may now."""
+        now = time.monotonic() if now is None else now
+        recent = [t for t in self._failures.get(name.casefold(), []) if now - t < self._window]
+        self._failures[name.casefold()] = recent
+        if self._max <= 0 or len(recent) < self._max:
+            return 0.0
+        return self._window - (now - recent[-self._max])
+
+    def failed(self, name: str, now: float | None = None) -> None:
+        self._failures.setdefault(name.casefold(), []).append(
+            time.monotonic() if now is None else now)
+        if len(self._failures) > 10_000:  # names tried once by a scanner: keep memory bounded
+            self._failures = {k: v for k, v in self._failures.items() if len(v) > 1}
+
+    def succeeded(self, name: str) -> None:
+        self._failures.pop(name.casefold(), None)
