@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
+import pytest
 from disk_images import build_fat, mbr_disk, sha
 from test_disk_walk import content, walked
 
@@ -16,3 +18,22 @@ def test_an_untyped_mbr_partition_holding_a_file_system_is_read(
     found, done, _ = walked(disk)
     assert sha(content(found["stick.dd!/p1/DCIM/IMG_0001.JPG"])) == sha(disk_photos["astronaut"])
     assert done[-1].error is None
+
+
+# The Sleuth Kit refuses the whole table when the first or second entry lies beyond the end,
+# and lists a third or fourth one; either way the partition must be named with the reason.
+@pytest.mark.parametrize("slot", [1, 2])
+def test_a_partition_starting_beyond_the_end_of_the_image_says_so(
+        tmp_path: Path, disk_photos: dict[str, bytes], slot: int) -> None:
+    fat = build_fat(tmp_path, disk_photos, fat32=False)
+    disk = tmp_path / "cut.dd"
+    mbr_disk(disk, [(0x06, fat.path.read_bytes())])
+    size = disk.stat().st_size
+    beyond = size // 512 + 2048
+    with disk.open("r+b") as f:  # a second partition the (truncated) image no longer holds
+        f.seek(446 + 16 * slot)
+        f.write(struct.pack("<B3sB3sII", 0, b"\xfe\xff\xff", 0x0C, b"\xfe\xff\xff", beyond, 8192))
+    found, _, _ = walked(disk)
+    assert sha(content(found["cut.dd!/p1/DCIM/IMG_0001.JPG"])) == sha(disk_photos["astronaut"])
+    assert found["cut.dd!/p2/"].error == (f"partition p2 starts at byte {beyond * 512:,}, beyond "
+                                          f"the end of the image ({size:,} bytes)")

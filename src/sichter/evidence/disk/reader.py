@@ -88,18 +88,26 @@ class _ImageWalk:
             try:
                 fs = tsk.open_fs(image, 0)
             except UnsupportedFormat as exc:
-                raise UnsupportedFormat(
-                    f"{self.media.format} image of {self.media.size:,} bytes: no partition table "
-                    f"and no file system the Sleuth Kit can read") from exc
-            yield from self._files(fs, "fs", "")
-            yield from self._carve(fs, "fs", "", 0, self.media.size)
-            return
+                parts = tsk.refused_dos_partitions(self.media)
+                if parts is None:
+                    raise UnsupportedFormat(
+                        f"{self.media.format} image of {self.media.size:,} bytes: no partition "
+                        f"table and no file system the Sleuth Kit can read") from exc
+            else:
+                yield from self._files(fs, "fs", "")
+                yield from self._carve(fs, "fs", "", 0, self.media.size)
+                return
         if not parts:
             raise UnsupportedFormat("partition table without any data partition")
         for part in parts:
             if self.error:
                 return
             prefix = f"p{part.index}/"
+            if part.offset >= self.media.size:
+                yield self._occurrence("volume", prefix, None, error=(
+                    f"partition p{part.index} starts at byte {part.offset:,}, beyond the end of "
+                    f"the image ({self.media.size:,} bytes)"))
+                continue
             try:
                 fs = tsk.open_fs(image, part.offset)
             except UnsupportedFormat as exc:

@@ -15,6 +15,7 @@ from typing import Any
 
 from sichter.errors import CorruptData, UnsupportedFormat
 from sichter.evidence.disk.gpt import read_gpt
+from sichter.evidence.disk.mbr import read_mbr
 from sichter.evidence.disk.media import Media
 from sichter.evidence.model import Timestamps
 
@@ -82,6 +83,21 @@ def partitions(image: Any, media: Media) -> list[Partition] | None:
                               f"{e.name or 'GPT partition'} ({table.copy} GPT)")
                     for i, e in enumerate(table.entries)]
     return found if vstype is not None else None
+
+
+def refused_dos_partitions(media: Media) -> list[Partition] | None:
+    """The primary entries of a DOS table the Sleuth Kit refused outright (it does when the
+    first or second partition starts beyond the end of the image); None without such a table.
+
+    Asked only when the image holds no file system at offset 0 either, so a boot sector whose
+    code happens to look like entries is never taken for a table.
+    """
+    primary = read_mbr(media)
+    if primary is None:
+        return None
+    return [Partition(i + 1, e.first_lba * 512, e.sectors * 512,
+                      f"DOS partition (0x{e.ptype:02x}), read by Sichter")
+            for i, e in enumerate(primary)]
 
 
 def _tsk_partitions(image: Any) -> tuple[int | None, list[Partition]]:
