@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from disk_images import build_fat, ewf, gpt_disk, need, sh, sha
+from disk_images import build_fat, ewf, gpt_disk, mbr_disk, need, sh, sha
 from test_disk_walk import content, walked
 
 
@@ -53,3 +53,32 @@ def test_an_e01_segment_cut_short_is_refused_not_read_at_wrong_offsets(
     found, done, _ = walked(e01)
     assert not any(p.startswith("seized.E01!/") for p in found)
     assert done[-1].error and "segment seized.E02 is truncated" in done[-1].error
+
+
+def test_a_split_raw_image_missing_a_middle_segment_names_it(
+        tmp_path: Path, disk_photos: dict[str, bytes]) -> None:
+    fat = build_fat(tmp_path, disk_photos, fat32=False)
+    raw = fat.path.read_bytes()
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    step = len(raw) // 4
+    for i in range(4):  # card.001 ... card.004, then card.002 lost
+        (evidence / f"card.{i + 1:03d}").write_bytes(raw[i * step:(i + 1) * step])
+    (evidence / "card.002").unlink()
+    _, done, _ = walked(evidence / "card.001")
+    assert done[-1].error and "segment card.002 of the split image is missing" in done[-1].error
+    assert "not read: card.003, card.004" in done[-1].error
+
+
+def test_a_split_raw_image_missing_its_second_segment_still_names_it(
+        tmp_path: Path, disk_photos: dict[str, bytes]) -> None:
+    disk = tmp_path / "disk.dd"
+    mbr_disk(disk, [(0x06, build_fat(tmp_path, disk_photos, fat32=False).path.read_bytes())])
+    raw = disk.read_bytes()
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    (evidence / "disk.001").write_bytes(raw[:512 * 1024])  # the MBR; the file system is later
+    (evidence / "disk.003").write_bytes(raw[512 * 1024:])
+    found, done, _ = walked(evidence / "disk.001")
+    errors = " ".join([d.error or "" for d in done] + [o.error or "" for o in found.values()])
+    assert "segment disk.002 of the split image is missing" in errors

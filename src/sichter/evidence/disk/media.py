@@ -24,6 +24,7 @@ class Media(Protocol):
 
     size: int
     format: str  # "ewf", "raw", "split-raw", "memory"
+    missing: str | None  # a segment of the set that is absent, when one is known to be
 
     def read(self, offset: int, length: int) -> bytes: ...
 
@@ -37,6 +38,7 @@ class FileMedia:
     paths: list[Path]
     format: str = "raw"
     size: int = 0
+    missing: str | None = None
     _files: list[BinaryIO] = field(default_factory=list)
     _starts: list[int] = field(default_factory=list)
 
@@ -76,6 +78,7 @@ class StreamMedia:
     fileobj: BinaryIO
     format: str = "raw"
     size: int = 0
+    missing: str | None = None
 
     def __post_init__(self) -> None:
         self.size = self.fileobj.seek(0, 2)
@@ -212,6 +215,27 @@ def split_raw_segments(first: Path) -> list[Path]:
     return paths
 
 
+def split_raw_gap(segments: list[Path]) -> str | None:
+    """Why the set ``segments`` (from ``split_raw_segments``) is incomplete: a later segment
+    lies beside it after a missing one (``.001`` and ``.003`` without ``.002``); else None.
+
+    The image is read up to the gap only: where the later segments belong cannot be known.
+    """
+    m = _SPLIT_RAW.match(segments[0].name)
+    if not m:
+        return None
+    width, stem = len(m["n"]), m["stem"]
+    later = re.compile(rf"^{re.escape(stem)}\.(\d{{{width},}})$")
+    beyond = sorted((int(found[1]), p.name) for p in segments[0].parent.iterdir()
+                    if (found := later.match(p.name)) and int(found[1]) > len(segments)
+                    and p.is_file())
+    if not beyond:
+        return None
+    gap = f"{stem}.{len(segments) + 1:0{width}d}"
+    return (f"segment {gap} of the split image is missing; read up to the end of "
+            f"{segments[-1].name}, not read: {', '.join(name for _, name in beyond)}")
+
+
 def open_media(kind: str, path: Path | None, fileobj: BinaryIO | None) -> Media:
     """Open an image sniffed as ``kind`` ("ewf" or "disk") from its path when it has one."""
     if kind == "ewf":
@@ -221,7 +245,8 @@ def open_media(kind: str, path: Path | None, fileobj: BinaryIO | None) -> Media:
     if kind == "disk":
         if path is not None:
             segments = split_raw_segments(path)
-            return FileMedia(segments, "split-raw" if len(segments) > 1 else "raw")
+            return FileMedia(segments, "split-raw" if len(segments) > 1 else "raw",
+                             missing=split_raw_gap(segments))
         assert fileobj is not None
         return StreamMedia(fileobj)
     raise UnsupportedFormat(f"not a disk image kind: {kind}")

@@ -57,14 +57,26 @@ class DiskImageReader:
                 yield from walker.run()
             except (OSError, RuntimeError) as exc:  # pytsk3's failures, ours included
                 reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else "read error"
-                raise CorruptData(f"disk image unreadable: {walker.media_error or reason}") from exc
+                raise CorruptData(f"disk image unreadable: {walker.media_error or reason}"
+                                  + _and_missing(media, walker.media_error)) from exc
+            except EvidenceError as exc:  # nothing readable: a missing segment may be why
+                raise type(exc)(f"{exc}{_and_missing(media, walker.media_error)}") from exc
             error = walker.error
             if error is None and walker.media_error:
                 # Files were read around a damaged stretch; the image as a whole must say so.
                 error = f"image partly unreadable, files there carry an error: {walker.media_error}"
+            elif error is None and media.missing:
+                error = f"image incomplete: {media.missing}"
             yield ContainerDone(parent.source, parent.locator, walker.count, error)
         finally:
             media.close()
+
+
+def _and_missing(media: Media, media_error: str | None) -> str:
+    """The missing segment, added to an error that does not already name it."""
+    if media.missing is None or (media_error and media.missing in media_error):
+        return ""
+    return f" ({media.missing})"
 
 
 class _ImageWalk:
