@@ -6,7 +6,7 @@ import struct
 from pathlib import Path
 
 import pytest
-from disk_images import build_fat, mbr_disk, sha
+from disk_images import build_fat, mbr_disk, need, sh, sha
 from test_disk_walk import content, walked
 
 
@@ -37,3 +37,29 @@ def test_a_partition_starting_beyond_the_end_of_the_image_says_so(
     assert sha(content(found["cut.dd!/p1/DCIM/IMG_0001.JPG"])) == sha(disk_photos["astronaut"])
     assert found["cut.dd!/p2/"].error == (f"partition p2 starts at byte {beyond * 512:,}, beyond "
                                           f"the end of the image ({size:,} bytes)")
+
+
+def test_an_mbr_disk_with_4096_byte_sectors_is_read_in_4k_units(
+        tmp_path: Path, disk_photos: dict[str, bytes]) -> None:
+    need("mkfs.vfat", "mcopy")
+    volume = tmp_path / "volume.bin"
+    with volume.open("wb") as f:
+        f.truncate(8 * 1024 * 1024)
+    sh("mkfs.vfat", "-S", "4096", volume)
+    photo = tmp_path / "a.jpg"
+    photo.write_bytes(disk_photos["rocket"])
+    sh("mcopy", "-i", volume, photo, "::/A.JPG")
+    fs = volume.read_bytes()
+    disk = tmp_path / "usb.dd"
+    mbr = bytearray(512)  # starts and lengths in 4096-byte sectors: the file system is at 1 MiB
+    mbr[446:462] = struct.pack("<B3sB3sII", 0, b"\xfe\xff\xff", 0x0C, b"\xfe\xff\xff", 256,
+                               len(fs) // 4096)
+    mbr[510:512] = b"\x55\xaa"
+    with disk.open("wb") as f:
+        f.write(mbr)
+        f.seek(256 * 4096)
+        f.write(fs)
+        f.truncate(256 * 4096 + len(fs) + 1024 * 1024)
+    found, done, _ = walked(disk)
+    assert sha(content(found["usb.dd!/p1/A.JPG"])) == sha(disk_photos["rocket"])
+    assert done[-1].error is None

@@ -9,6 +9,7 @@ image that is a single file system without a partition table. Carved files are h
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any, BinaryIO
 
 from sichter.errors import CorruptData, EvidenceError, UnsupportedFormat
@@ -123,10 +124,12 @@ class _ImageWalk:
             try:
                 fs = tsk.open_fs(image, part.offset)
             except UnsupportedFormat as exc:
-                yield self._occurrence("volume", prefix, None, error=(
-                    f"partition {part.index} ({part.description}, {part.length:,} bytes at "
-                    f"offset {part.offset:,}): {exc}"))
-                continue
+                fs, part = self._in_4k_sectors(image, part)
+                if fs is None:
+                    yield self._occurrence("volume", prefix, None, error=(
+                        f"partition {part.index} ({part.description}, {part.length:,} bytes at "
+                        f"offset {part.offset:,}): {exc}"))
+                    continue
             try:
                 yield from self._files(fs, "volume", prefix)
                 yield from self._carve(fs, "volume", prefix, part.offset, part.length)
@@ -134,6 +137,20 @@ class _ImageWalk:
                 reason = self.media_error or str(exc).strip().splitlines()[-1]
                 yield self._occurrence("volume", prefix, None,
                                        error=f"partition {part.index}: reading stopped: {reason}")
+
+    def _in_4k_sectors(self, image: Any, part: tsk.Partition) -> tuple[Any, tsk.Partition]:
+        """A DOS table does not record its sector size: on a disk with 4096-byte logical sectors
+        (many USB enclosures) its starts and lengths count 4 KiB units, not 512-byte ones."""
+        offset = part.offset * 8
+        if not part.dos or offset >= self.media.size:
+            return None, part
+        try:
+            fs = tsk.open_fs(image, offset)
+        except UnsupportedFormat:
+            return None, part
+        length = min(part.length * 8, self.media.size - offset)
+        return fs, replace(part, offset=offset, length=length,
+                           description=f"{part.description}, 4096-byte sectors")
 
     def _occurrence(self, kind: str, inner: str, payload: Payload | None, **kw: Any) -> FileOccurrence:
         locator: Locator = self.parent.locator.child(kind, self.names.unique(inner))

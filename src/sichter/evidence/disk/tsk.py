@@ -63,6 +63,7 @@ class Partition:
     offset: int  # bytes from the start of the medium
     length: int  # bytes
     description: str
+    dos: bool = False  # from a DOS/MBR table, whose sector size the table does not record
 
 
 def partitions(image: Any, media: Media) -> list[Partition] | None:
@@ -96,7 +97,7 @@ def refused_dos_partitions(media: Media) -> list[Partition] | None:
     if primary is None:
         return None
     return [Partition(i + 1, e.first_lba * 512, e.sectors * 512,
-                      f"DOS partition (0x{e.ptype:02x}), read by Sichter")
+                      f"DOS partition (0x{e.ptype:02x}), read by Sichter", dos=True)
             for i, e in enumerate(primary)]
 
 
@@ -115,12 +116,13 @@ def _tsk_partitions(image: Any) -> tuple[int | None, list[Partition]]:
         except TSK_FAILURES:
             return None, []
     block = volume.info.block_size
+    dos = int(volume.info.vstype) == pytsk3.TSK_VS_TYPE_DOS
     found: list[Partition] = []
     for part in volume:
         if part.flags != pytsk3.TSK_VS_PART_FLAG_ALLOC:
             continue  # unallocated gaps, the table itself, extended-partition containers
         desc = part.desc.decode("utf-8", "replace") if isinstance(part.desc, bytes) else str(part.desc)
-        found.append(Partition(len(found) + 1, part.start * block, part.len * block, desc))
+        found.append(Partition(len(found) + 1, part.start * block, part.len * block, desc, dos))
     return int(volume.info.vstype), found
 
 
