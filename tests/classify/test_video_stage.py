@@ -151,6 +151,7 @@ def test_ingest_scores_videos_seals_sheets_and_survives_a_broken_one(
     exported = rows["clip.mp4"]["scores"]["frames"]
     assert [f["t"] for f in exported] == [0.0, 2.0, 3.0, 5.0]
     assert set(exported[0]) == {"t", "explicit", "youngest_band"}
+    assert rows["clip.mp4"]["frames"] == exported and "frames" not in rows["photo.jpg"]
     with store() as s:
         by_sha = {c.sha256: c for c in s.scalars(select(Content))}
         broken = by_sha[rows["broken.mp4"]["sha256"]].analysis["video"]

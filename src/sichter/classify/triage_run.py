@@ -156,7 +156,7 @@ def post_ingest(settings: Settings, sessions: sessionmaker[Session], case_id: in
 
 def export_fields(session: Session, case_id: int, content_ids: list[int]) -> dict[int, dict[str, Any]]:
     """``scores`` {explicit, classes, faces, youngest_band, models[, frames]}, ``priority``,
-    ``suggested_category`` and ``reasons`` of each content."""
+    ``suggested_category`` and ``reasons`` of each content; videos' ``frames`` also at the top."""
     out: dict[int, dict[str, Any]] = {}
     rows = session.execute(select(Content.id, Content.analysis, Triage)
                            .outerjoin(Triage, Triage.content_id == Content.id)
@@ -178,6 +178,8 @@ def export_fields(session: Session, case_id: int, content_ids: list[int]) -> dic
                 if facts.get("plugins"):
                     scores["plugins"] = {n: p.get("scores", {}) for n, p in facts["plugins"].items()}
                 fields["scores"] = scores
+                if "frames" in scores:  # also on the record itself, as the export contract reads
+                    fields["frames"] = scores["frames"]
                 break
         if triage is not None:
             fields.update(priority=triage.priority, suggested_category=triage.suggested_category,
