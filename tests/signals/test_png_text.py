@@ -40,6 +40,16 @@ def test_a_png_cut_inside_its_pixels_is_still_reported_as_truncated() -> None:
         decode(with_chunk_after_header(photo, comment)[: len(photo) // 2], 512, 200_000_000)
 
 
+def test_a_truncated_png_is_an_error_even_after_the_pdf_report_was_made_in_the_process() -> None:
+    import weasyprint  # noqa: F401 - its import turns Pillow's LOAD_TRUNCATED_IMAGES on
+    from PIL import ImageFile
+
+    assert ImageFile.LOAD_TRUNCATED_IMAGES
+    photo = encode(sample("coffee").resize((120, 80)), "PNG")
+    with pytest.raises(EvidenceError, match="truncated"):
+        decode(photo[: len(photo) // 2], 512, 200_000_000)
+
+
 _chunks = st.lists(st.tuples(st.sampled_from([b"tEXt", b"zTXt", b"iTXt", b"iCCP", b"IDAT",
                                                b"acTL", b"eXIf"]),
                              st.binary(max_size=40)), max_size=8)

@@ -9,7 +9,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from sichter.errors import CorruptData, LimitExceeded, UnsupportedFormat
 from sichter.signals.base import ImageSignalValue
@@ -45,6 +45,9 @@ class DecodedImage:
 def decode(data: bytes, analysis_px: int, max_pixels: int) -> DecodedImage:
     _register_heif()
     Image.MAX_IMAGE_PIXELS = None  # our own check below gives the clearer error
+    # A truncated image is an error, never silently padded: WeasyPrint (the PDF report) turns
+    # Pillow's LOAD_TRUNCATED_IMAGES on for the whole process when it is imported.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     try:
         # Pillow reports damaged metadata ("Corrupt EXIF data", "Truncated File Read") as
         # warnings, which a worker printed to the examiner's terminal, detached from the file;
