@@ -58,6 +58,20 @@ def photo_zip(data: bytes) -> bytes:
     return buf.getvalue()
 
 
+def fat_volume(path: Path, megabytes: int, files: dict[str, bytes], *mkfs_args: str) -> Path:
+    """A FAT volume of ``megabytes`` (mkfs.vfat ``mkfs_args``, e.g. -F 12 or -S 4096) holding
+    ``files`` in its root directory."""
+    need("mkfs.vfat", "mcopy")
+    with path.open("wb") as f:
+        f.truncate(megabytes * 1024 * 1024)
+    sh("mkfs.vfat", *mkfs_args, path)
+    for name, data in files.items():
+        source = path.with_name(f"{path.name}.{name}")
+        source.write_bytes(data)
+        sh("mcopy", "-i", path, source, f"::/{name}")
+    return path
+
+
 def build_fat(folder: Path, photos: dict[str, bytes], fat32: bool = True, name: str = "card.dd") -> Built:
     """FAT32 (or FAT16): DCIM/IMG_0001.JPG, DCIM/ALBUM.ZIP with a photo, DCIM/IMG_0002.JPG deleted."""
     need("mkfs.vfat", "mcopy", "mdel", "mmd")

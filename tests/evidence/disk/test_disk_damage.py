@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from disk_images import build_fat, ewf, gpt_disk, mbr_disk, need, sh, sha
+from disk_images import build_fat, ewf, fat_volume, gpt_disk, mbr_disk, sha
 from test_disk_walk import content, walked
 
 
@@ -25,14 +25,7 @@ def test_an_e01_missing_a_middle_segment_gives_the_files_before_the_gap(
         tmp_path: Path, disk_photos: dict[str, bytes]) -> None:
     # A small FAT12 volume: opening FAT16/32 or ext4 reads the file system's last sector,
     # which a set cut short lacks (the Sleuth Kit then refuses the whole file system).
-    need("mkfs.vfat", "mcopy")
-    card = tmp_path / "card.dd"
-    with card.open("wb") as f:
-        f.truncate(6 * 1024 * 1024)
-    sh("mkfs.vfat", "-F", "12", card)
-    photo = tmp_path / "a.jpg"
-    photo.write_bytes(disk_photos["astronaut"])
-    sh("mcopy", "-i", card, photo, "::/IMG_0001.JPG")
+    card = fat_volume(tmp_path / "card.dd", 6, {"IMG_0001.JPG": disk_photos["astronaut"]}, "-F", "12")
     evidence = tmp_path / "evidence"
     evidence.mkdir()
     e01 = ewf(card, evidence / "seized", "-S", "1M")

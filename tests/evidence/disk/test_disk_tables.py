@@ -6,7 +6,7 @@ import struct
 from pathlib import Path
 
 import pytest
-from disk_images import build_fat, mbr_disk, need, sh, sha
+from disk_images import build_fat, fat_volume, mbr_disk, sha
 from test_disk_walk import content, walked
 
 
@@ -41,14 +41,7 @@ def test_a_partition_starting_beyond_the_end_of_the_image_says_so(
 
 def test_an_mbr_disk_with_4096_byte_sectors_is_read_in_4k_units(
         tmp_path: Path, disk_photos: dict[str, bytes]) -> None:
-    need("mkfs.vfat", "mcopy")
-    volume = tmp_path / "volume.bin"
-    with volume.open("wb") as f:
-        f.truncate(8 * 1024 * 1024)
-    sh("mkfs.vfat", "-S", "4096", volume)
-    photo = tmp_path / "a.jpg"
-    photo.write_bytes(disk_photos["rocket"])
-    sh("mcopy", "-i", volume, photo, "::/A.JPG")
+    volume = fat_volume(tmp_path / "volume.bin", 8, {"A.JPG": disk_photos["rocket"]}, "-S", "4096")
     fs = volume.read_bytes()
     disk = tmp_path / "usb.dd"
     mbr = bytearray(512)  # starts and lengths in 4096-byte sectors: the file system is at 1 MiB
