@@ -217,6 +217,10 @@ def test_changing_a_filter_updates_the_grid_without_loading_the_page(server: tup
         expect(page).to_have_url(re.compile(r"reviewed=no"))
         expect(page.locator('select[name="reviewed"]')).to_have_value("no")
         expect(page.locator(f'#grid .tile[data-id="{second_id}"]')).to_have_count(0)
+        # The reloaded page reacts to the filter once its deferred scripts have run (on a
+        # loaded machine a change made before that went unnoticed).
+        page.wait_for_load_state("load")
+        page.wait_for_function("() => window.htmx !== undefined")
         # The language switch returns to the filtered grid the address bar shows.
         page.select_option('select[name="reviewed"]', "yes")
         expect(page).to_have_url(re.compile(r"reviewed=yes"))
