@@ -29,15 +29,11 @@ class MbrEntry:
 def read_mbr(media: Media) -> list[MbrEntry] | None:
     """Used primary entries in table order (extended and GPT-protective ones left out);
     None when sector 0 is no MBR with at least one well-formed entry."""
-    try:
-        sector = media.read(0, SECTOR)
-    except CorruptData:
-        return None
-    if len(sector) < SECTOR or sector[510:512] != b"\x55\xaa":
+    sector = _sector0(media)
+    if sector is None or sector[510:512] != b"\x55\xaa":
         return None
     found: list[MbrEntry] = []
-    for i in range(4):
-        entry = sector[446 + 16 * i:462 + 16 * i]
+    for entry in _entries(sector):
         if entry == bytes(16):
             continue
         boot, ptype, first, count = struct.unpack_from("<B3xB3xII", entry)
@@ -47,3 +43,22 @@ def read_mbr(media: Media) -> list[MbrEntry] | None:
             continue
         found.append(MbrEntry(ptype, first, count))
     return found or None
+
+
+def protective_only(media: Media) -> bool:
+    """Every used entry is of type 0xEE: the MBR only guards a GPT."""
+    sector = _sector0(media)
+    used = [entry[4] for entry in _entries(sector) if entry[4]] if sector is not None else []
+    return bool(used) and all(t == PROTECTIVE for t in used)
+
+
+def _sector0(media: Media) -> bytes | None:
+    try:
+        sector = media.read(0, SECTOR)
+    except CorruptData:
+        return None
+    return sector if len(sector) >= SECTOR else None
+
+
+def _entries(sector: bytes) -> list[bytes]:
+    return [sector[446 + 16 * i:462 + 16 * i] for i in range(4)]

@@ -56,9 +56,9 @@ class DiskImageReader:
             walker = _ImageWalk(media, parent, budget)
             try:
                 yield from walker.run()
-            except (OSError, RuntimeError) as exc:  # pytsk3's failures, ours included
-                reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else "read error"
-                raise CorruptData(f"disk image unreadable: {walker.media_error or reason}"
+            except tsk.TSK_FAILURES as exc:  # pytsk3's failures, ours included
+                reason = walker.media_error or tsk.failure_reason(exc)
+                raise CorruptData(f"disk image unreadable: {reason}"
                                   + _and_missing(media, walker.media_error)) from exc
             except EvidenceError as exc:  # nothing readable: a missing segment may be why
                 raise type(exc)(f"{exc}{_and_missing(media, walker.media_error)}") from exc
@@ -133,8 +133,8 @@ class _ImageWalk:
             try:
                 yield from self._files(fs, "volume", prefix)
                 yield from self._carve(fs, "volume", prefix, part.offset, part.length)
-            except (OSError, RuntimeError) as exc:  # one damaged partition must not end the disk
-                reason = self.media_error or str(exc).strip().splitlines()[-1]
+            except tsk.TSK_FAILURES as exc:  # one damaged partition must not end the disk
+                reason = self.media_error or tsk.failure_reason(exc)
                 yield self._occurrence("volume", prefix, None,
                                        error=f"partition {part.index}: reading stopped: {reason}")
 

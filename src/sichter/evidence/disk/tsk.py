@@ -15,7 +15,7 @@ from typing import Any
 
 from sichter.errors import CorruptData, UnsupportedFormat
 from sichter.evidence.disk.gpt import read_gpt
-from sichter.evidence.disk.mbr import read_mbr
+from sichter.evidence.disk.mbr import protective_only, read_mbr
 from sichter.evidence.disk.media import Media
 from sichter.evidence.model import Timestamps
 
@@ -75,7 +75,7 @@ def partitions(image: Any, media: Media) -> list[Partition] | None:
     import pytsk3
 
     vstype, found = _tsk_partitions(image)
-    protective = vstype == pytsk3.TSK_VS_TYPE_DOS and _protective_mbr_only(media)
+    protective = vstype == pytsk3.TSK_VS_TYPE_DOS and protective_only(media)
     if vstype is None or protective or (vstype == pytsk3.TSK_VS_TYPE_GPT and not found):
         table = read_gpt(media)
         if table is not None:
@@ -124,17 +124,6 @@ def _tsk_partitions(image: Any) -> tuple[int | None, list[Partition]]:
         desc = part.desc.decode("utf-8", "replace") if isinstance(part.desc, bytes) else str(part.desc)
         found.append(Partition(len(found) + 1, part.start * block, part.len * block, desc, dos))
     return int(volume.info.vstype), found
-
-
-def _protective_mbr_only(media: Media) -> bool:
-    """Every used MBR entry is of type 0xEE: the MBR only guards a GPT."""
-    try:
-        mbr = media.read(0, 512)
-    except CorruptData:
-        return False
-    types = [mbr[446 + 16 * i + 4] for i in range(4)] if len(mbr) == 512 else []
-    used = [t for t in types if t]
-    return bool(used) and all(t == 0xEE for t in used)
 
 
 def open_fs(image: Any, offset: int) -> Any:
