@@ -94,8 +94,12 @@ class LoginThrottle:
     def wait(self, name: str, now: float | None = None) -> float:
         """Seconds until ``name`` may try again; 0 when it may now."""
         now = time.monotonic() if now is None else now
-        recent = [t for t in self._failures.get(name.casefold(), []) if now - t < self._window]
-        self._failures[name.casefold()] = recent
+        key = name.casefold()
+        # Failures older than the window are forgotten; a name without recent ones is no entry
+        # at all (every login asks, and most names never failed).
+        recent = [t for t in self._failures.pop(key, []) if now - t < self._window]
+        if recent:
+            self._failures[key] = recent
         if self._max <= 0 or len(recent) < self._max:
             return 0.0
         return self._window - (now - recent[-self._max])
