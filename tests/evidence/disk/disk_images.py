@@ -58,13 +58,18 @@ def photo_zip(data: bytes) -> bytes:
     return buf.getvalue()
 
 
+def blank(path: Path, megabytes: int) -> Path:
+    """A zero-filled (sparse) file of ``megabytes`` for mkfs to format."""
+    with path.open("wb") as f:
+        f.truncate(megabytes * 1024 * 1024)
+    return path
+
+
 def fat_volume(path: Path, megabytes: int, files: dict[str, bytes], *mkfs_args: str) -> Path:
     """A FAT volume of ``megabytes`` (mkfs.vfat ``mkfs_args``, e.g. -F 12 or -S 4096) holding
     ``files`` in its root directory."""
     need("mkfs.vfat", "mcopy")
-    with path.open("wb") as f:
-        f.truncate(megabytes * 1024 * 1024)
-    sh("mkfs.vfat", *mkfs_args, path)
+    sh("mkfs.vfat", *mkfs_args, blank(path, megabytes))
     for name, data in files.items():
         source = path.with_name(f"{path.name}.{name}")
         source.write_bytes(data)
@@ -75,9 +80,7 @@ def fat_volume(path: Path, megabytes: int, files: dict[str, bytes], *mkfs_args: 
 def build_fat(folder: Path, photos: dict[str, bytes], fat32: bool = True, name: str = "card.dd") -> Built:
     """FAT32 (or FAT16): DCIM/IMG_0001.JPG, DCIM/ALBUM.ZIP with a photo, DCIM/IMG_0002.JPG deleted."""
     need("mkfs.vfat", "mcopy", "mdel", "mmd")
-    img = folder / name
-    with img.open("wb") as f:
-        f.truncate((40 if fat32 else 16) * 1024 * 1024)
+    img = blank(folder / name, 40 if fat32 else 16)
     sh("mkfs.vfat", *(["-F", "32"] if fat32 else []), img)
     src = folder / f"{name}.src"
     src.mkdir()
@@ -99,9 +102,7 @@ def build_fat(folder: Path, photos: dict[str, bytes], fat32: bool = True, name: 
 def build_ext4(folder: Path, photos: dict[str, bytes], name: str = "phone.img") -> Built:
     """ext4: DCIM/Camera/IMG_0001.jpg (mtime KNOWN_MTIME), DCIM/Camera/IMG_0002.jpg deleted."""
     need("mkfs.ext4", "debugfs")
-    img = folder / name
-    with img.open("wb") as f:
-        f.truncate(8 * 1024 * 1024)
+    img = blank(folder / name, 8)
     sh("mkfs.ext4", "-q", "-F", img)
     src = folder / f"{name}.src"
     src.mkdir()
@@ -121,9 +122,7 @@ def build_ext4(folder: Path, photos: dict[str, bytes], name: str = "phone.img") 
 def build_ntfs(folder: Path, photos: dict[str, bytes], name: str = "laptop.img") -> Built:
     """NTFS: IMG_0001.JPG and IMG_0002.JPG, whose MFT record is then marked free (deleted)."""
     need("mkntfs", "ntfscp")
-    img = folder / name
-    with img.open("wb") as f:
-        f.truncate(8 * 1024 * 1024)
+    img = blank(folder / name, 8)
     sh("mkntfs", "-q", "-F", "-f", img)
     src = folder / f"{name}.src"
     src.mkdir()

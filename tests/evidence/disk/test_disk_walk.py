@@ -10,6 +10,7 @@ import pytest
 from disk_images import (
     KNOWN_MTIME,
     Built,
+    blank,
     build_ext4,
     build_fat,
     build_ntfs,
@@ -230,9 +231,7 @@ def test_gpt_partitions_are_read_too(tmp_path: Path, disk_photos: dict[str, byte
 def test_directory_loops_list_each_file_once_and_a_sparse_file_larger_than_the_image_is_read(
         tmp_path: Path) -> None:
     need("mkfs.ext4", "debugfs")
-    img = tmp_path / "loops.img"
-    with img.open("wb") as f:
-        f.truncate(16 * 1024 * 1024)
+    img = blank(tmp_path / "loops.img", 16)
     sh("mkfs.ext4", "-q", "-F", img)
     sparse = tmp_path / "sparse.bin"
     with sparse.open("wb") as f:  # 100 MiB on a 16 MiB volume: holes take no space
