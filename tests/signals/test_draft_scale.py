@@ -8,6 +8,8 @@ import io
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from PIL import Image
 
 from sichter.signals.image import decode
@@ -62,3 +64,23 @@ def test_pdq_agrees_with_the_threatexchange_python_reference_on_large_photos(
 def test_a_thin_jpeg_still_decodes() -> None:
     decoded = decode(jpeg(2600, 7), 512, 10**9)
     assert decoded.image.size[0] <= 512 and decoded.image.size[1] >= 1
+
+
+@given(st.integers(1, 5000), st.integers(1, 5000), st.integers(1, 1024))
+def test_fitted_size_is_the_size_pillows_thumbnail_gives(width: int, height: int, target: int) -> None:
+    from sichter.signals.image import fitted_size
+
+    im = Image.new("L", (width, height))
+    im.thumbnail((target, target))
+    assert fitted_size(width, height, target) == im.size
+
+
+def test_a_large_png_is_reduced_with_a_filter_that_sees_every_pixel() -> None:
+    # A 1-px checkerboard averages to mid-grey; sampling a few pixels (a plain bilinear
+    # resize far below half size) would give stripes of black and white instead.
+    board = (np.indices((2048, 3072)).sum(axis=0) % 2 * 255).astype(np.uint8)
+    out = io.BytesIO()
+    Image.fromarray(board).convert("RGB").save(out, format="PNG")
+    pixels = np.asarray(decode(out.getvalue(), 512, 10**9).image, dtype=np.int16)
+    assert pixels.shape == (341, 512, 3)
+    assert np.abs(pixels[2:-2, 2:-2] - 128).max() <= 8

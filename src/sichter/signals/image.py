@@ -4,11 +4,13 @@ bounded by a pixel limit so that a decompression bomb is an error, never an outa
 from __future__ import annotations
 
 import io
+import math
 import struct
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from sichter.errors import CorruptData, LimitExceeded, UnsupportedFormat
@@ -72,9 +74,7 @@ def decode(data: bytes, analysis_px: int, max_pixels: int) -> DecodedImage:
                     # a rounded-up request on a side not divisible by 8 fell back to 1/4.
                     im.draft("RGB", (max(1, width // scale), max(1, height // scale)))
             im.seek(0)  # first frame of GIF, first page of TIFF
-            rgb = _to_rgb(im)
-            if max(rgb.size) > analysis_px:
-                rgb.thumbnail((analysis_px, analysis_px), Image.Resampling.BILINEAR, reducing_gap=2.0)
+            rgb = _shrink(_to_rgb(im), analysis_px)
     except (LimitExceeded, CorruptData):
         raise
     except UnidentifiedImageError as exc:
@@ -135,6 +135,43 @@ def _draft_scale(width: int, height: int, target: int) -> int:
     return 1
 
 
+def fitted_size(width: int, height: int, target: int) -> tuple[int, int]:
+    """The size Pillow's ``thumbnail((target, target))`` gives (its rounding, mirrored here so
+    that the faster resizes below keep the sizes users and tests see): aspect kept, long side
+    ``target``, the short side rounded to whichever neighbour keeps the aspect closest."""
+    if width <= target and height <= target:
+        return width, height
+    aspect = width / height
+    if aspect <= 1:
+        short = min(math.floor(target * aspect), math.ceil(target * aspect),
+                    key=lambda n: abs(aspect - n / target))
+        return max(short, 1), target
+    short = min(math.floor(target / aspect), math.ceil(target / aspect),
+                key=lambda n: 0 if n == 0 else abs(aspect - target / n))
+    return target, max(short, 1)
+
+
+def _shrink(rgb: Image.Image, target: int) -> Image.Image:
+    """``rgb`` with its long side brought down to ``target`` (unchanged when it is not longer).
+
+    Below a factor of two (every JPEG after its draft decode) OpenCV's bilinear resize does it:
+    about a tenth of Pillow's time (0.5 vs 4.6 ms from 1000 px, bench/RESULTS.md), and PDQ of
+    the result is as close to ThreatExchange's reference hashers as Pillow's was (mean 3.2 vs
+    3.2 bits on bench photos, 0.9 vs 1.0 on upscaled textures). Larger factors (PNGs, TIFFs at
+    full size) need a filter that looks at every pixel: Pillow's, as before.
+    """
+    size = fitted_size(rgb.width, rgb.height, target)
+    if size == rgb.size:
+        return rgb
+    if rgb.width < 2 * size[0] and rgb.height < 2 * size[1]:
+        import cv2
+
+        cv2.setNumThreads(1)  # a worker is one of a pool sized to the cores
+        return Image.fromarray(cv2.resize(np.asarray(rgb), size, interpolation=cv2.INTER_LINEAR))
+    rgb.thumbnail((target, target), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    return rgb
+
+
 def _to_rgb(im: Image.Image) -> Image.Image:
     if im.mode == "RGB":
         im.load()
@@ -151,10 +188,17 @@ def _to_rgb(im: Image.Image) -> Image.Image:
 
 def thumbnail_jpeg(decoded: DecodedImage, size: int, quality: int = 80) -> bytes:
     """A small JPEG as a viewer shows the photo (EXIF rotation applied); encrypt before storing."""
-    thumb = decoded.image.copy()
+    thumb = decoded.image
     if decoded.orientation and decoded.orientation != 1:
         thumb = _apply_orientation(thumb, decoded.orientation)
-    thumb.thumbnail((size, size), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    target = fitted_size(thumb.width, thumb.height, size)
+    if target != thumb.size:
+        import cv2
+
+        # Area averaging looks at every pixel at any factor; from the 512 px analysis image
+        # it takes a twentieth of Pillow's bilinear thumbnail (0.06 vs 1.1 ms).
+        cv2.setNumThreads(1)
+        thumb = Image.fromarray(cv2.resize(np.asarray(thumb), target, interpolation=cv2.INTER_AREA))
     out = io.BytesIO()
     thumb.save(out, format="JPEG", quality=quality)
     return out.getvalue()
