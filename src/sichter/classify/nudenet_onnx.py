@@ -17,8 +17,8 @@ distribution (YOLOv8's DFL: 4 sides × 16 bins) into a box — about 1,500 candi
 a handful pass 0.2. The session stops before them (raw distributions and class
 probabilities) and ``decode_boxes`` finishes only the candidates kept, with the same
 arithmetic in numpy: 8 % less detector time, detections equal to the full graph's within
-float rounding (tests/classify/test_detector_speed.py). NudeNet's ``detect(path)`` decodes the whole file again
-with OpenCV; Sichter reuses the draft-mode decode the pipeline made anyway.
+float rounding (tests/classify/test_detector_speed.py). NudeNet's ``detect(path)`` decodes
+the whole file again with OpenCV; Sichter reuses the draft-mode decode the pipeline made.
 """
 
 from __future__ import annotations
@@ -105,8 +105,9 @@ def _truncated_graph(path: str) -> bytes:
     import onnx.utils
 
     model = onnx.load(path)
-    return onnx.utils.Extractor(model).extract_model(
+    head: bytes = onnx.utils.Extractor(model).extract_model(
         [model.graph.input[0].name], list(HEAD_OUTPUTS)).SerializeToString()
+    return head
 
 
 @lru_cache(maxsize=64)
@@ -135,7 +136,8 @@ def decode_boxes(distributions: np.ndarray, indices: np.ndarray, height: int,
     top_left = anchor - left_top_right_bottom[:2]
     bottom_right = anchor + left_top_right_bottom[2:]
     centre, size = (top_left + bottom_right) / 2, bottom_right - top_left
-    return (np.concatenate([centre, size]) * stride).T
+    boxes: np.ndarray = (np.concatenate([centre, size]) * stride).T
+    return boxes
 
 
 def preprocess(image: Image.Image, letterbox: str = "square") -> tuple[np.ndarray, int]:
