@@ -79,9 +79,10 @@ def info() -> ModelInfo:
 
 
 @cache
-def _session(full_graph: bool = False) -> Any:
+def _session(full_graph: bool = False, model: str | None = None) -> Any:
     """The detector session; by default the graph truncated before its box decoding (see the
-    module docstring). ``full_graph`` runs NudeNet's graph unchanged (parity tests)."""
+    module docstring). ``full_graph`` runs NudeNet's graph unchanged (parity tests); ``model``
+    is a file with the truncated graph's inputs and outputs (the int8 copy, nudenet_int8)."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -94,8 +95,8 @@ def _session(full_graph: bool = False) -> Any:
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.enable_cpu_mem_arena = True
     try:
-        model = info().path if full_graph else _truncated_graph(info().path)
-        return ort.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])
+        graph = model or (info().path if full_graph else _truncated_graph(info().path))
+        return ort.InferenceSession(graph, sess_options=options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime and onnx raise their own untyped errors
         raise ModelUnavailable(f"cannot load the NudeNet detector: {exc}") from exc
 
@@ -217,9 +218,10 @@ def _select(class_scores: np.ndarray, boxes_of: Any, side: int, width: int,
     return out
 
 
-def detect(image: Image.Image, letterbox: str = "rect") -> list[Detection]:
-    """Body-part detections in an RGB image (any size; the analysis image is ≤ 512 px)."""
-    session = _session()
+def detect(image: Image.Image, letterbox: str = "rect", model: str | None = None) -> list[Detection]:
+    """Body-part detections in an RGB image (any size; the analysis image is ≤ 512 px);
+    ``model`` as in ``_session``."""
+    session = _session(model=model)
     blob, side = preprocess(image, letterbox)
     distributions, probabilities = session.run(None, {session.get_inputs()[0].name: blob})
     return postprocess_head(distributions, probabilities, blob.shape, side, image.width,

@@ -9,10 +9,12 @@ and stored only encrypted in the ``derivative`` table.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
+from sichter.classify.models import ModelInfo, ModelUnavailable
 from sichter.triage.age import youngest_band
 from sichter.triage.config import TriageSettings
 from sichter.triage.explicit import explicit_score
@@ -48,8 +50,11 @@ def score_image(image: Image.Image, settings: AnalysisSettings, *,
 
     config = triage_settings(settings)
     image = image.convert("RGB") if image.mode != "RGB" else image
-    models = {nudenet_onnx.NAME: nudenet_onnx.info().version}
-    detections = nudenet_onnx.detect(image, config.detector_letterbox)
+    detector = detector_info(settings)
+    models = {nudenet_onnx.NAME: detector.version}
+    detections = nudenet_onnx.detect(image, config.detector_letterbox,
+                                     None if detector.path == nudenet_onnx.info().path
+                                     else detector.path)
     classes = nudenet_onnx.class_maxima(detections)
     explicit = explicit_score(classes)
     boxes: list[tuple[tuple[float, float, float, float], float, str]] = []
@@ -94,6 +99,23 @@ def score_image(image: Image.Image, settings: AnalysisSettings, *,
     return result
 
 
+def detector_info(settings: AnalysisSettings) -> ModelInfo:
+    """The NudeNet model this run's precision selects (the int8 copy lives in the home)."""
+    from sichter.classify import nudenet_int8, nudenet_onnx
+
+    if triage_settings(settings).detector_precision == "int8":
+        return nudenet_int8.info(models_dir(settings))
+    return nudenet_onnx.info()
+
+
+def models_dir(settings: AnalysisSettings) -> Path:
+    options = getattr(settings, "options", None) or {}
+    home = options.get("home")
+    if not home:
+        raise ModelUnavailable("the int8 detector needs a Sichter home to keep its model in")
+    return Path(home) / "models"
+
+
 def _versions() -> dict[str, str]:
     from sichter.classify import faces as face_mod
 
@@ -132,8 +154,6 @@ def _single_threaded_opencv() -> None:
 
 def image_stage(decoded: DecodedImage, settings: AnalysisSettings) -> dict[str, Any]:
     """The registered ``ai`` stage: score_image on the analysis image, embeddings kept."""
-    from sichter.classify.models import ModelUnavailable
-
     _single_threaded_opencv()
     try:
         return score_image(decoded.image, settings, keep_embeddings=True)

@@ -7,6 +7,7 @@ recorded and continues where the first stopped.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -76,6 +77,7 @@ def ingest(settings: Settings, sessions: sessionmaker[Session], case_name: str,
         })
         ingest_id = entry.id
     started = time.monotonic()
+    _prepare_models(settings)
     run = _IngestRun(settings, sessions, case_id, ingest_id, key, on_progress)
     status = "failed"
     try:
@@ -102,6 +104,18 @@ def ingest(settings: Settings, sessions: sessionmaker[Session], case_name: str,
                              "counts": run.progress.__dict__.copy()}
     return IngestSummary(case_name, ingest_id, run.progress, records,
                          time.monotonic() - started, warnings)
+
+
+def _prepare_models(settings: Settings) -> None:
+    """Models made on this machine are made once, here, before the workers start: not by each
+    worker against its first file's time limit. A failure is left for the ai stage to report
+    on every image."""
+    if settings.triage.detector_precision == "int8" and "ai" not in settings.skip_stages:
+        from sichter.classify import nudenet_int8
+        from sichter.classify.models import ModelUnavailable
+
+        with contextlib.suppress(ModelUnavailable):
+            nudenet_int8.model_path(settings.home / "models")
 
 
 def _safe_fingerprint(path: Path) -> Fingerprint | None:

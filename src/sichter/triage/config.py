@@ -40,6 +40,11 @@ class TriageSettings(BaseModel):
         "rect", description="NudeNet input: 'rect' pads to a multiple of 32 (faster), 'square' "
                             "to 320x320 exactly as NudeNet does (see bench/RESULTS.md for the "
                             "measured score drift between them)")
+    detector_precision: Literal["fp32", "int8"] = Field(
+        "fp32", description="NudeNet's arithmetic: 'fp32' (its own model) or 'int8' (a copy "
+                            "quantised on this machine: half the detector time, scores moved "
+                            "by ~0.04 per class on average; validate with 'sichter evaluate' "
+                            "first, see sichter.classify.nudenet_int8 and bench/RESULTS.md)")
     skip_known: bool = Field(
         True, description="known and known-good material takes its status, not model scores")
     plugin_dir: Path | None = Field(
@@ -59,4 +64,5 @@ class TriageSettings(BaseModel):
                 "age_interval": self.age_interval, "face_min_score": self.face_min_score,
                 "face_detector": self.face_detector, "skip_known": self.skip_known,
                 "detector_letterbox": self.detector_letterbox,
+                "detector_precision": self.detector_precision,
                 "explicit_weights": EXPLICIT_WEIGHTS}

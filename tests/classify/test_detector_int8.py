@@ -1,0 +1,85 @@
+"""The opt-in int8 detector: made on this machine once, named by its own hash in every score,
+and agreeing with the fp32 model on benign photos within the drift bench/RESULTS.md states."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from sichter.classify import nudenet_int8, nudenet_onnx
+from sichter.demo.photos import encode, sample
+from sichter.pipeline.ingest import ingest
+from sichter.report.export import records
+from sichter.settings import load_settings
+from sichter.store.ai_models import AIModel
+from sichter.store.cases import create_case
+from sichter.store.crypto import load_master_key
+from sichter.store.db import open_store
+from sichter.triage.explicit import explicit_score
+
+PHOTOS = ["astronaut", "camera", "coffee", "chelsea", "motorcycle_left", "horse", "brick", "rocket"]
+
+
+@pytest.fixture(scope="module")
+def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("home") / "models"
+
+
+def test_the_int8_model_is_made_once_and_named_by_its_own_hash(models_dir: Path) -> None:
+    from sichter.classify.models import file_sha256
+
+    path = nudenet_int8.model_path(models_dir)
+    made = path.stat().st_mtime_ns
+    assert nudenet_int8.model_path(models_dir) == path and path.stat().st_mtime_ns == made
+    assert [p.name for p in models_dir.iterdir()] == [path.name]  # no work files left behind
+    info = nudenet_int8.info(models_dir)
+    sha = file_sha256(str(path))
+    assert info.sha256 == sha and info.version.endswith(f"+{nudenet_int8.RECIPE}#{sha[:12]}")
+    assert info.version.startswith(nudenet_onnx.info().version)
+    assert info.settings["precision"] == "int8" and info.sha256 != nudenet_onnx.info().sha256
+    # The package's own model is untouched: its hash is still the one NudeNet ships.
+    assert file_sha256(nudenet_onnx.info().path) == nudenet_onnx.info().sha256
+
+
+@pytest.mark.parametrize("name", PHOTOS)
+def test_int8_detections_agree_with_fp32_on_benign_photos(models_dir: Path, name: str) -> None:
+    im = sample(name).convert("RGB")
+    im.thumbnail((512, 512))
+    model = str(nudenet_int8.model_path(models_dir))
+    fp32, int8 = nudenet_onnx.detect(im), nudenet_onnx.detect(im, model=model)
+    a, b = nudenet_onnx.class_maxima(fp32), nudenet_onnx.class_maxima(int8)
+    assert abs(explicit_score(a) - explicit_score(b)) <= 0.25
+    faces = [any(d.label in nudenet_onnx.FACE_CLASSES and d.score >= 0.3 for d in dets)
+             for dets in (fp32, int8)]
+    assert faces[0] == faces[1]
+    for label in nudenet_onnx.LABELS:
+        if a[label] >= 0.4 and b[label] >= 0.4:
+            assert abs(a[label] - b[label]) <= 0.2, label
+
+
+def test_an_int8_ingest_records_the_int8_model_with_every_score(tmp_path: Path, home: Path) -> None:
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    for name in ("astronaut", "brick"):
+        (evidence / f"{name}.jpg").write_bytes(encode(sample(name), "JPEG"))
+    settings = load_settings(home, workers=1, user="tester",
+                             triage={"detector_precision": "int8"})
+    sessions = open_store(settings.effective_database_url)
+    create_case(sessions, load_master_key(settings.home, settings.master_key), "q", None, "tester")
+    ingest(settings, sessions, "q", [evidence])
+
+    info = nudenet_int8.info(home / "models")
+    rows = {r["path"].rsplit("/", 1)[-1]: r for r in records(sessions, "q")}
+    assert {r["scores"]["models"]["nudenet"] for r in rows.values()} == {info.version}
+    assert rows["astronaut.jpg"]["scores"]["youngest_band"] == "adult"
+    with sessions() as s:
+        registered = s.scalars(select(AIModel).where(AIModel.name == "nudenet")).one()
+        assert registered.version == info.version and registered.sha256 == info.sha256
+        assert registered.settings["precision"] == "int8"
+
+
+def test_an_unknown_precision_is_refused(home: Path) -> None:
+    with pytest.raises(ValueError, match="detector_precision"):
+        load_settings(home, triage={"detector_precision": "int4"})
