@@ -61,6 +61,10 @@ def test_ingest_scores_triages_exports_and_rescores(tmp_path: Path, home: Path,
         assert registry["nudenet"].sha256 == registry["nudenet"].version.rsplit("#")[1] + \
             registry["nudenet"].sha256[12:]
         assert {"nudenet", "age", "landmarks5", "face_embedding"} <= set(registry)
+        # Registered with the file's full hash and the runtime the workers used.
+        embedding = registry["face_embedding"]
+        assert len(embedding.sha256) == 64 and embedding.settings["runtime"] == "onnxruntime"
+        assert embedding.version.endswith(embedding.settings["converter"].rsplit(" ", 1)[1])
         # face embeddings are stored only sealed with the case key
         content = s.get(Content, row.content_id)
         assert content is not None

