@@ -11,8 +11,8 @@ Photos: benign 3–12 MP JPEGs (bench/ingest.py's generator, cached in bench/out
    distorts least): read+hash, decode, core PDQ, thumbnail+seal, and every registered image
    stage by name (pdq_dihedral, orb_ransac, ai, ...), with the ai stage split into detector
    pre-processing / inference / post-processing, faces+age and embedding per face image;
-3. detector variants: square (NudeNet's) vs rectangular letterbox, optionally int8 (static
-   QDQ quantisation of 320n.onnx, made in a temp dir, never shipped): inference ms and score
+3. detector variants: square (NudeNet's) vs rectangular letterbox, optionally int8 (Sichter's
+   opt-in copy, sichter.classify.nudenet_int8, made in a temp dir): inference ms and score
    drift against the square fp32 reference over the photos plus scikit-image's samples;
 4. end-to-end ingest photos/s for each worker count, with every stage and without the robust
    ORB features (the issue's target pipeline: hash, decode, PDQ, explicitness, faces/age,
@@ -115,9 +115,9 @@ def stage_times(files: list[Path], limit: int) -> None:
         # The ai stage's parts (already included in "stage ai"):
         blob, side = clock("  ai: detector pre", lambda d=decoded: nudenet_onnx.preprocess(
             d.image, "rect"))
-        out = clock("  ai: detector run", lambda b=blob: session.run(None, {"images": b})[0])
-        dets = clock("  ai: detector post", lambda o=out, s=side, d=decoded: nudenet_onnx.postprocess(
-            o, s, d.image.width, d.image.height))
+        out = clock("  ai: detector run", lambda b=blob: session.run(None, {"images": b}))
+        dets = clock("  ai: detector post", lambda o=out, b=blob, s=side, d=decoded: detections(
+            o, b, s, d.image))
         boxes = [(d.box, d.score, "nudenet") for d in dets
                  if d.label in nudenet_onnx.FACE_CLASSES and d.score >= 0.3]
         if boxes:
@@ -172,10 +172,9 @@ def detector_variants(files: list[Path], limit: int, int8: bool) -> None:
             for im in images:
                 blob, side = nudenet_onnx.preprocess(im, box)
                 c = time.thread_time()
-                out = session.run(None, {"images": blob})[0]
+                out = session.run(None, {"images": blob})
                 cpu += time.thread_time() - c
-                maxima = nudenet_onnx.class_maxima(nudenet_onnx.postprocess(
-                    out, side, im.width, im.height))
+                maxima = nudenet_onnx.class_maxima(detections(out, blob, side, im))
                 rows.append([maxima[k] for k in nudenet_onnx.LABELS])
                 explicit.append(explicit_score(maxima))
             results[f"{precision} {box}"] = (np.array(rows), np.array(explicit), cpu)
@@ -194,42 +193,21 @@ def detector_variants(files: list[Path], limit: int, int8: bool) -> None:
               flush=True)
 
 
-def _int8_session() -> Any:
-    """320n.onnx quantised (static QDQ, per-channel int8 weights, uint8 activations,
-    calibrated on scikit-image's samples; the detection head stays fp32 because boxes in
-    pixels and class probabilities share its output tensor)."""
-    import onnx
-    import onnxruntime as ort
-    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
-    from onnxruntime.quantization.shape_inference import quant_pre_process
-
+def detections(outputs: list[Any], blob: Any, side: int, image: Any) -> list[Any]:
+    """Detections from either graph: Sichter's truncated one (two outputs) or a full one."""
     from sichter.classify import nudenet_onnx
-    from sichter.demo.photos import SAMPLES, sample
+
+    if len(outputs) == 2:
+        return nudenet_onnx.postprocess_head(*outputs, blob.shape, side, image.width, image.height)
+    return nudenet_onnx.postprocess(outputs[0], side, image.width, image.height)
+
+
+def _int8_session() -> Any:
+    """Sichter's opt-in int8 detector (sichter.classify.nudenet_int8), made in a temp dir."""
+    from sichter.classify import nudenet_int8, nudenet_onnx
 
     tmp = Path(tempfile.mkdtemp(prefix="sichter-int8-"))
-    pre, out = tmp / "pre.onnx", tmp / "int8.onnx"
-    quant_pre_process(nudenet_onnx.info().path, str(pre), skip_symbolic_shape=True)
-    head = [n.name for n in onnx.load(str(pre)).graph.node if n.name.startswith("/model.22/")]
-
-    class Reader(CalibrationDataReader):
-        def __init__(self) -> None:
-            blobs = []
-            for name in SAMPLES:
-                im = sample(name).convert("RGB")
-                im.thumbnail((512, 512))
-                blobs.append({"images": nudenet_onnx.preprocess(im, "square")[0]})
-            self._it = iter(blobs)
-
-        def get_next(self) -> dict[str, Any] | None:
-            return next(self._it, None)
-
-    quantize_static(str(pre), str(out), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
-                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                    nodes_to_exclude=head)
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    options.inter_op_num_threads = 1
-    return ort.InferenceSession(str(out), sess_options=options, providers=["CPUExecutionProvider"])
+    return nudenet_onnx._session(model=str(nudenet_int8.model_path(tmp)))
 
 
 class CpuMeter:
@@ -278,8 +256,8 @@ class CpuMeter:
         return self.self_seconds + self.children_seconds
 
 
-def run_ingest(folder: Path, workers: int, embeddings: bool,
-               skip: tuple[str, ...] = ()) -> tuple[float, int, CpuMeter, float]:
+def run_ingest(folder: Path, workers: int, embeddings: bool, skip: tuple[str, ...] = (),
+               precision: str = "fp32") -> tuple[float, int, CpuMeter, float]:
     """Wall seconds, files, CPU meter, and the steady rate: photos/s between 10 % and 90 % of the
     files (what a 10^5-photo case sees, with worker start-up and the post-ingest stages off it)."""
     from sichter.pipeline.ingest import ingest
@@ -291,9 +269,16 @@ def run_ingest(folder: Path, workers: int, embeddings: bool,
     home = Path(tempfile.mkdtemp(prefix="sichter-bench-triage-"))
     try:
         settings = load_settings(home, workers=workers, user="bench",
-                                 triage={"embeddings": embeddings}, skip_stages=list(skip))
+                                 triage={"embeddings": embeddings,
+                                         "detector_precision": precision},
+                                 skip_stages=list(skip))
         sessions = open_store(settings.effective_database_url)
         create_case(sessions, load_master_key(home, None), "bench", None, "bench")
+        if precision == "int8":
+            # Made once per installation (3-4 s), not per ingest: not counted here.
+            from sichter.classify import nudenet_int8
+
+            nudenet_int8.model_path(settings.home / "models")
         total = sum(1 for _ in folder.glob("*.jpg"))
         marks: dict[int, float] = {}
 
@@ -352,16 +337,18 @@ def main() -> None:
         return
     # The issue's target pipeline is hash, decode, PDQ, explicitness, faces/age, store; the
     # robust ORB features (issue 4) come on top, so both are measured.
-    variants = [("all stages", ()), ("without robust ORB features", ("orb_ransac",))]
+    variants = [("all stages", (), "fp32"), ("without robust ORB features", ("orb_ransac",), "fp32")]
+    if args.int8:
+        variants.append(("without robust ORB features, int8 detector", ("orb_ransac",), "int8"))
     embedding_modes = (True, False) if args.embeddings_off else (True,)
     best: dict[str, float] = {}
     best_cpu: dict[str, float] = {}
     for workers in args.workers:
-        for label, skip in variants:
+        for label, skip, precision in variants:
             for embeddings in embedding_modes:
                 name = f"{label}, embeddings {'on' if embeddings else 'off'}"
                 before = load()
-                seconds, n, cpu, steady = run_ingest(folder, workers, embeddings, skip)
+                seconds, n, cpu, steady = run_ingest(folder, workers, embeddings, skip, precision)
                 per_photo = cpu.seconds / n
                 best[name] = max(best.get(name, 0.0), n / seconds)
                 best_cpu[name] = max(best_cpu.get(name, 0.0), 2 / per_photo)
