@@ -90,7 +90,8 @@ def match_case(sessions: sessionmaker[Session], case_id: int, user: str,
     import sichter.matching.perceptual  # noqa: F401
     from sichter.pipeline.stages import registry
 
-    registry()  # stage modules may register further matchers (robust ones)
+    for load in registry().matchers.values():  # stage modules' further matchers (robust ones)
+        load()
 
     with sessions.begin() as s:
         case = s.get(Case, case_id)

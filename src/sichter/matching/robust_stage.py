@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from sichter.matching.robust import DERIVATIVE_KIND, MIME, NAME, VERSION, LocalFeatures
-from sichter.pipeline.stages import register_image_stage
+from sichter.pipeline.stages import register_image_stage, register_matcher_loader
 
 if TYPE_CHECKING:
     from sichter.pipeline.analyse import AnalysisSettings
@@ -47,8 +47,8 @@ register_image_stage(NAME, local_features_stage)
 
 
 def _register_matchers() -> None:
-    """The robust and video matchers join the engine with this stage module (loaded by the
-    stage registry before every matching run)."""
+    """The robust and video matchers join the engine when a matching run asks for them (in
+    the main process; workers import this module for its image stage only)."""
     from sichter.matching.engine import MATCHERS, register_matcher
     from sichter.matching.robust_matcher import RobustMatcher
     from sichter.matching.vpdq_matcher import VpdqMatcher
@@ -58,4 +58,4 @@ def _register_matchers() -> None:
             register_matcher(matcher)
 
 
-_register_matchers()
+register_matcher_loader("robust", _register_matchers)

@@ -6,6 +6,8 @@
 - Post-ingest stages run in the main process after an ingest's last batch is committed
   (matching against hash sets, priority scoring), with the store and the case id.
 - Export fields add keys to the export records of a batch of contents.
+- Matcher loaders add matchers to the matching engine; they run in the main process before
+  a matching run, so that analysis workers never import the engine and its store.
 
 Stage modules are listed by import path below and loaded lazily, once per process; each
 module registers itself on import. A module that fails to import is a programming error.
@@ -49,9 +51,10 @@ class _Registry:
     video: dict[str, VideoStage]
     post_ingest: dict[str, PostIngestStage]
     export: dict[str, ExportFields]
+    matchers: dict[str, Callable[[], None]]
 
 
-_REG = _Registry({}, {}, {}, {})
+_REG = _Registry({}, {}, {}, {}, {})
 _LOADED = False
 
 
@@ -75,6 +78,10 @@ def register_post_ingest(name: str, fn: PostIngestStage) -> None:
 
 def register_export_fields(name: str, fn: ExportFields) -> None:
     _add(_REG.export, name, fn)
+
+
+def register_matcher_loader(name: str, fn: Callable[[], None]) -> None:
+    _add(_REG.matchers, name, fn)
 
 
 def registry() -> _Registry:

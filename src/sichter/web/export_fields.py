@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Any
 
 from sichter.pipeline.stages import register_export_fields
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 def review_fields(session: Session, case_id: int, content_ids: list[int]) -> dict[int, dict[str, Any]]:
