@@ -83,3 +83,21 @@ def test_an_int8_ingest_records_the_int8_model_with_every_score(tmp_path: Path, 
 def test_an_unknown_precision_is_refused(home: Path) -> None:
     with pytest.raises(ValueError, match="detector_precision"):
         load_settings(home, triage={"detector_precision": "int4"})
+
+
+def test_a_home_where_the_model_cannot_be_made_gives_a_clear_error_per_image(
+        tmp_path: Path, home: Path) -> None:
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    (evidence / "astronaut.jpg").write_bytes(encode(sample("astronaut"), "JPEG"))
+    (home / "models").write_text("a file where the models directory should be")
+    settings = load_settings(home, workers=1, user="tester",
+                             triage={"detector_precision": "int8"})
+    sessions = open_store(settings.effective_database_url)
+    create_case(sessions, load_master_key(settings.home, settings.master_key), "q", None, "tester")
+    ingest(settings, sessions, "q", [evidence])
+    (row,) = records(sessions, "q")
+    assert row["sha256"] and row["pdq"]  # the photo's other facts are kept
+    assert "int8 NudeNet detector" in row["scores"]["error"]
+    assert row["reasons"][0]["reason"] == "unanalysed"
+    assert "int8 NudeNet detector" in row["reasons"][0]["text"]

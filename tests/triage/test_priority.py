@@ -77,6 +77,16 @@ def test_unreadable_content_is_not_silently_lowest() -> None:
     assert judgment.priority > prioritise(scores_of(CASES["landscape"]), Known(), "vics-us").priority
 
 
+def test_a_model_failure_is_named_in_the_reason() -> None:
+    from sichter.triage.priority import Scores
+
+    judgment = prioritise(Scores(None, error="AI models unavailable: no detector"), Known(),
+                          "vics-us")
+    assert judgment.tier == "unanalysed"
+    assert judgment.reasons[0]["text"] == "no model scores: AI models unavailable: no detector"
+    assert prioritise(None, Known(), "vics-us").reasons[0]["text"] == "no model scores"
+
+
 def test_threshold_from_policy_decides_what_counts_as_explicit() -> None:
     scores = scores_of(CASES["explicit_adult"])  # explicit ≈ 0.83
     assert prioritise(scores, Known(), "vics-us", PriorityPolicy(explicit_threshold=0.9)).tier \

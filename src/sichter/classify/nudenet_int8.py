@@ -40,14 +40,15 @@ def model_path(cache_dir: Path) -> Path:
     path = cache_dir / f"nudenet-320n-{source.sha256[:12]}-{RECIPE}.onnx"
     if path.is_file():
         return path
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=cache_dir, prefix=".quantising-") as tmp:
-        work = Path(tmp)
-        try:
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=cache_dir, prefix=".quantising-") as tmp:
+            work = Path(tmp)
             _quantise(source.path, work)
-        except Exception as exc:  # onnx / onnxruntime raise untyped errors
-            raise ModelUnavailable(f"cannot make the int8 NudeNet detector: {exc}") from exc
-        os.replace(work / "int8.onnx", path)
+            os.replace(work / "int8.onnx", path)
+    except Exception as exc:  # a home that cannot be written; onnx / onnxruntime errors
+        raise ModelUnavailable(f"cannot make the int8 NudeNet detector in {cache_dir}: "
+                               f"{type(exc).__name__}: {exc}") from exc
     return path
 
 

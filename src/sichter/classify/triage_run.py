@@ -43,13 +43,23 @@ def scores_of(analysis: dict[str, Any] | None, config: TriageSettings) -> Scores
         if isinstance(facts, dict) and facts.get("explicit") is not None:
             break
     else:
-        return None
+        error = _model_error(analysis)
+        return Scores(None, error=error) if error else None
     faces = [FaceScore(f["age"], f["age_low"], f["age_high"],
                        age_band(f["age_low"], f["age_high"], config.age_margin), f.get("box", ()))
              for f in facts.get("faces", [])]
     band = (youngest_band(f.age_band for f in faces) if faces
             else facts.get("youngest_band") or "none")
     return Scores(float(facts["explicit"]), facts.get("classes", {}), faces, band)
+
+
+def _model_error(analysis: dict[str, Any] | None) -> str | None:
+    """Why no scoring stage produced scores, when one of them said so."""
+    for stage in SCORE_STAGES:
+        facts = (analysis or {}).get(stage)
+        if isinstance(facts, dict) and facts.get("error"):
+            return str(facts["error"])
+    return None
 
 
 def _known_statuses(session: Session, case_id: int, ids: list[int]) -> dict[int, Known]:
@@ -189,6 +199,9 @@ def export_fields(session: Session, case_id: int, content_ids: list[int]) -> dic
                 if "frames" in scores:  # also on the record itself, as the export contract reads
                     fields["frames"] = scores["frames"]
                 break
+        else:
+            if error := _model_error(analysis):
+                fields["scores"] = {"error": error}
         if triage is not None:
             fields.update(priority=triage.priority, suggested_category=triage.suggested_category,
                           reasons=triage.reasons)

@@ -54,6 +54,7 @@ class Scores:
     classes: Mapping[str, float] = field(default_factory=dict)
     faces: Sequence[FaceScore] = ()
     youngest_band: str = NONE
+    error: str | None = None  # why the models gave no scores (model missing, scoring failed)
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,7 @@ def prioritise(scores: Scores | None, known: Known, scheme: str,
                      f"({known.scheme})"}])
     if scores is None or scores.explicit is None:
         text = ("could not be read or decoded" if known.status == "error"
+                else f"no model scores: {scores.error}" if scores is not None and scores.error
                 else "no model scores")
         return Judgment(policy.tiers["unanalysed"], cat.category_code(cat.UNCATEGORISED, scheme),
                         "unanalysed", [{"reason": "unanalysed", "text": text}])
