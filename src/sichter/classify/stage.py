@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from PIL import Image
 
 from sichter.classify.models import ModelInfo, ModelUnavailable
+from sichter.signals.image import opencv
 from sichter.triage.age import youngest_band
 from sichter.triage.config import TriageSettings
 from sichter.triage.explicit import explicit_score
@@ -137,24 +138,9 @@ def _iou(a: tuple[float, float, float, float], b: tuple[float, float, float, flo
     return inter / union if union > 0 else 0.0
 
 
-_OPENCV_THREADS_SET = False
-
-
-def _single_threaded_opencv() -> None:
-    """One OpenCV thread in an analysis worker (this stage runs only there): the pool already
-    runs one worker per core, and OpenCV's own threads (resize here, ORB in the robust
-    matching stage) only oversubscribe them — ORB measured 22.7 -> 19.7 ms CPU per photo."""
-    global _OPENCV_THREADS_SET
-    if not _OPENCV_THREADS_SET:
-        import cv2
-
-        cv2.setNumThreads(1)
-        _OPENCV_THREADS_SET = True
-
-
 def image_stage(decoded: DecodedImage, settings: AnalysisSettings) -> dict[str, Any]:
     """The registered ``ai`` stage: score_image on the analysis image, embeddings kept."""
-    _single_threaded_opencv()
+    opencv()  # one thread for the resizes here and ORB in the robust stage
     try:
         return score_image(decoded.image, settings, keep_embeddings=True)
     except ModelUnavailable as exc:

@@ -25,7 +25,9 @@ def local_features_stage(decoded: DecodedImage, settings: AnalysisSettings) -> d
     import numpy as np
 
     from sichter.matching.robust import extract
+    from sichter.signals.image import opencv
 
+    opencv()  # single-threaded also when the ai stage (which used to set it) is skipped
     features = extract(np.asarray(decoded.image))
     result: dict[str, Any] = {"keypoints": len(features), "extractor": f"{NAME}/v{VERSION}"}
     if len(features):
