@@ -87,7 +87,6 @@ def one_off() -> None:
 
 def stage_times(files: list[Path], limit: int) -> None:
     """Per-stage ms per image, one process, one onnxruntime thread (as in a worker)."""
-    import numpy as np
 
     from sichter.classify import faces, nudenet_onnx
     from sichter.pipeline.analyse import AnalysisSettings
@@ -105,7 +104,7 @@ def stage_times(files: list[Path], limit: int) -> None:
     for path in files[:limit]:
         data = clock("read+hash", lambda p=path: _hash(p, byte_signals()))
         decoded = clock("decode", lambda d=data: decode(d, settings.analysis_px, settings.max_pixels))
-        rgb = np.asarray(decoded.image)
+        rgb = decoded.pixels
         for name, signal in image_signals().items():
             decoded.signals[name] = clock(f"core {name}", lambda s=signal, a=rgb: s.compute(a))
         clock("thumbnail+seal", lambda d=decoded: seal(settings.data_key, thumbnail_jpeg(
@@ -114,7 +113,7 @@ def stage_times(files: list[Path], limit: int) -> None:
             clock(f"stage {name}", lambda s=stage, d=decoded: s(d, settings))
         # The ai stage's parts (already included in "stage ai"):
         blob, side = clock("  ai: detector pre", lambda d=decoded: nudenet_onnx.preprocess(
-            d.image, "rect"))
+            d.pixels, "rect"))
         out = clock("  ai: detector run", lambda b=blob: session.run(None, {"images": b}))
         dets = clock("  ai: detector post", lambda o=out, b=blob, s=side, d=decoded: detections(
             o, b, s, d.image))
@@ -124,9 +123,9 @@ def stage_times(files: list[Path], limit: int) -> None:
             face_images += 1
             faces_total += len(boxes)
             clock("  ai: faces+age", lambda b=boxes, d=decoded: faces.analyse_faces(
-                d.image, b, 1.0, 0.8, False))
+                d.pixels, b, 1.0, 0.8, False))
             clock("  ai: faces+age+embed", lambda b=boxes, d=decoded: faces.analyse_faces(
-                d.image, b, 1.0, 0.8, True))
+                d.pixels, b, 1.0, 0.8, True))
     n = min(limit, len(files))
     per = {"image": n, "  ai: faces+age": max(1, face_images),
            "  ai: faces+age+embed": max(1, face_images)}

@@ -20,6 +20,7 @@ import numpy as np
 from PIL import Image
 
 from sichter.classify.models import ModelInfo, ModelUnavailable, model_info, packaged_file
+from sichter.signals.image import rgb_pixels
 from sichter.triage.age import age_band, interval_from_distribution
 
 AGE_CHIP = 64
@@ -168,11 +169,11 @@ def dlib_recogniser() -> Any:
         raise ModelUnavailable(f"cannot load the face descriptor model: {exc}") from exc
 
 
-def dlib_faces(image: Image.Image) -> list[tuple[tuple[float, float, float, float], float]]:
+def dlib_faces(image: Image.Image | np.ndarray) -> list[tuple[tuple[float, float, float, float], float]]:
     """Faces found by dlib's HOG detector: (box as fractions [x, y, w, h], score)."""
-    rgb = np.asarray(image.convert("RGB"))
+    rgb = rgb_pixels(image)
     rects, scores, _ = _hog_detector().run(rgb, 0, 0.0)
-    w, h = image.width, image.height
+    h, w = rgb.shape[:2]
     out = []
     for r, s in zip(rects, scores, strict=True):
         left, top = max(0, r.left()), max(0, r.top())
@@ -182,7 +183,7 @@ def dlib_faces(image: Image.Image) -> list[tuple[tuple[float, float, float, floa
     return out
 
 
-def analyse_faces(image: Image.Image,
+def analyse_faces(image: Image.Image | np.ndarray,
                   boxes: list[tuple[tuple[float, float, float, float], float, str]],
                   margin: float, interval_mass: float, embeddings: bool) -> list[Face]:
     """Age estimate, interval, band and (optionally) embedding for each face box."""
@@ -191,8 +192,8 @@ def analyse_faces(image: Image.Image,
     if not boxes:
         return []
     m = _models()
-    rgb = np.ascontiguousarray(np.asarray(image.convert("RGB")))
-    w, h = image.width, image.height
+    rgb = np.ascontiguousarray(rgb_pixels(image))
+    h, w = rgb.shape[:2]
     shapes = []
     chips = []
     for (bx, by, bw, bh), _, _ in boxes:

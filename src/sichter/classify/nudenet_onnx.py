@@ -31,6 +31,7 @@ import numpy as np
 from PIL import Image
 
 from sichter.classify.models import ModelInfo, ModelUnavailable, model_info, packaged_file
+from sichter.signals.image import rgb_pixels
 
 LABELS = (
     "FEMALE_GENITALIA_COVERED", "FACE_FEMALE", "BUTTOCKS_EXPOSED", "FEMALE_BREAST_EXPOSED",
@@ -141,12 +142,12 @@ def decode_boxes(distributions: np.ndarray, indices: np.ndarray, height: int,
     return boxes
 
 
-def preprocess(image: Image.Image, letterbox: str = "square") -> tuple[np.ndarray, int]:
+def preprocess(image: Image.Image | np.ndarray, letterbox: str = "square") -> tuple[np.ndarray, int]:
     """The NCHW float input for ``letterbox`` (see the module docstring) and the long side of
     the image, which maps the network's 320 px back to image pixels."""
     import cv2
 
-    rgb = np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
+    rgb = rgb_pixels(image)
     height, width = rgb.shape[:2]
     side = max(height, width)
     if letterbox == "square":
@@ -218,14 +219,16 @@ def _select(class_scores: np.ndarray, boxes_of: Any, side: int, width: int,
     return out
 
 
-def detect(image: Image.Image, letterbox: str = "rect", model: str | None = None) -> list[Detection]:
-    """Body-part detections in an RGB image (any size; the analysis image is ≤ 512 px);
-    ``model`` as in ``_session``."""
+def detect(image: Image.Image | np.ndarray, letterbox: str = "rect",
+           model: str | None = None) -> list[Detection]:
+    """Body-part detections in an RGB image or pixel array (any size; the analysis image is
+    ≤ 512 px); ``model`` as in ``_session``."""
     session = _session(model=model)
-    blob, side = preprocess(image, letterbox)
+    rgb = rgb_pixels(image)
+    blob, side = preprocess(rgb, letterbox)
     distributions, probabilities = session.run(None, {session.get_inputs()[0].name: blob})
-    return postprocess_head(distributions, probabilities, blob.shape, side, image.width,
-                            image.height)
+    return postprocess_head(distributions, probabilities, blob.shape, side, rgb.shape[1],
+                            rgb.shape[0])
 
 
 def detect_full_graph(image: Image.Image, letterbox: str = "rect") -> list[Detection]:

@@ -12,10 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from PIL import Image
 
 from sichter.classify.models import ModelInfo, ModelUnavailable
-from sichter.signals.image import opencv
+from sichter.signals.image import opencv, rgb_pixels
 from sichter.triage.age import youngest_band
 from sichter.triage.config import TriageSettings
 from sichter.triage.explicit import explicit_score
@@ -35,9 +36,9 @@ def triage_settings(settings: AnalysisSettings) -> TriageSettings:
     return TriageSettings.model_validate(options.get("triage", {}))
 
 
-def score_image(image: Image.Image, settings: AnalysisSettings, *,
+def score_image(image: Image.Image | np.ndarray, settings: AnalysisSettings, *,
                 keep_embeddings: bool = False) -> dict[str, Any]:
-    """Scores of one RGB image (long side ≤ 512 px is plenty).
+    """Scores of one RGB image or pixel array (long side ≤ 512 px is plenty).
 
     Returns ``explicit`` (0–1, see sichter.triage.explicit), ``classes`` (per-class maximum
     detector score), ``detections`` (class, score, box as fractions [x, y, w, h]), ``faces``
@@ -50,7 +51,7 @@ def score_image(image: Image.Image, settings: AnalysisSettings, *,
     from sichter.classify import nudenet_onnx, plugins
 
     config = triage_settings(settings)
-    image = image.convert("RGB") if image.mode != "RGB" else image
+    image = rgb_pixels(image)
     detector = detector_info(settings)
     models = {nudenet_onnx.NAME: detector.version}
     detections = nudenet_onnx.detect(image, config.detector_letterbox,
@@ -84,14 +85,12 @@ def score_image(image: Image.Image, settings: AnalysisSettings, *,
         "detector_input": config.detector_letterbox,
     }
     for plugin in plugins.load_plugins(str(config.plugin_dir) if config.plugin_dir else None):
-        out = plugins.classify(plugin, image)
+        out = plugins.classify(plugin, Image.fromarray(image))
         result["plugins"][plugin.info.name] = out
         models[plugin.info.name] = plugin.info.version
         if "explicit" in out["scores"]:
             result["explicit"] = max(result["explicit"], out["scores"]["explicit"])
     if want_embeddings and faces:
-        import numpy as np
-
         vectors = [f.embedding for f in faces if f.embedding is not None]
         models["face_embedding"] = _versions()["face_embedding"]
         result["embeddings"] = {"kind": EMBEDDINGS_KIND, "count": len(vectors), "dimensions": 128}
@@ -142,7 +141,7 @@ def image_stage(decoded: DecodedImage, settings: AnalysisSettings) -> dict[str, 
     """The registered ``ai`` stage: score_image on the analysis image, embeddings kept."""
     opencv()  # one thread for the resizes here and ORB in the robust stage
     try:
-        return score_image(decoded.image, settings, keep_embeddings=True)
+        return score_image(decoded.pixels, settings, keep_embeddings=True)
     except ModelUnavailable as exc:
         # A broken model installation or plug-in: every image says why; the ingest goes on.
         return {"error": f"AI models unavailable: {exc}"}

@@ -22,13 +22,12 @@ if TYPE_CHECKING:
 def local_features_stage(decoded: DecodedImage, settings: AnalysisSettings) -> dict[str, Any]:
     """ORB features of the analysis image: ``{"keypoints": n, "extractor": ...}`` and, when
     there are any, the serialised features as an (encrypted-in-the-worker) derivative."""
-    import numpy as np
 
     from sichter.matching.robust import extract
     from sichter.signals.image import opencv
 
     opencv()  # single-threaded also when the ai stage (which used to set it) is skipped
-    features = extract(np.asarray(decoded.image))
+    features = extract(decoded.pixels)
     result: dict[str, Any] = {"keypoints": len(features), "extractor": f"{NAME}/v{VERSION}"}
     if len(features):
         result["_derivatives"] = {DERIVATIVE_KIND: (MIME, features.to_bytes())}

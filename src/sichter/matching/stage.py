@@ -18,14 +18,13 @@ if TYPE_CHECKING:
 def pdq_dihedral(decoded: DecodedImage, settings: AnalysisSettings) -> dict[str, Any]:
     """The seven rotations and flips beyond the original, as PDQ hex, with their quality
     (the core PDQ signal computed them with the PDQ itself; recomputed only without it)."""
-    import numpy as np
 
     from sichter.signals.pdq import PDQ
 
     known = decoded.signals.get(PDQ.name)
     if known is not None and len(known.variants) == 7:
         return {"hashes": list(known.variants), "quality": known.quality}
-    hashes, quality = PDQ.dihedral(np.asarray(decoded.image))
+    hashes, quality = PDQ.dihedral(decoded.pixels)
     return {"hashes": hashes[1:], "quality": quality}
 
 

@@ -152,9 +152,7 @@ def analyse(
     facts.width, facts.height, facts.exif = decoded.width, decoded.height, decoded.exif
     if decoded.problems:
         facts.analysis["decode"] = {"problems": list(decoded.problems)}
-    import numpy as np
-
-    rgb = np.asarray(decoded.image)
+    rgb = decoded.pixels
     for name, signal in image_signals().items():
         value = signal.compute(rgb)
         facts.signals[name] = (value.value, value.quality)
