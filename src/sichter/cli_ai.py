@@ -91,6 +91,16 @@ def models_cmd(ctx: typer.Context) -> None:
         infos += [p.info for p in load_plugins(str(plugin_dir) if plugin_dir else None)]
         for i in infos:
             typer.echo(f"{i.name}\t{i.version}\t{i.sha256}")
+        if settings.triage.detector_precision == "int8":
+            from sichter.classify import nudenet_int8
+
+            made = nudenet_int8.made(settings.home / "models")
+            if made:
+                i = nudenet_int8.info(settings.home / "models")
+                typer.echo(f"{i.name}\t{i.version}\t{i.sha256}\t(in use: detector_precision int8)")
+            else:
+                typer.echo(f"{nudenet_int8.NAME}\t(int8 copy not made yet: the next ingest makes "
+                           f"it in {settings.home / 'models'})\t-")
 
     run(go)
 

@@ -101,3 +101,24 @@ def test_a_home_where_the_model_cannot_be_made_gives_a_clear_error_per_image(
     assert "int8 NudeNet detector" in row["scores"]["error"]
     assert row["reasons"][0]["reason"] == "unanalysed"
     assert "int8 NudeNet detector" in row["reasons"][0]["text"]
+
+
+def test_sichter_models_lists_the_int8_copy_once_it_is_made(home: Path) -> None:
+    from typer.testing import CliRunner
+
+    from sichter.cli import app
+
+    runner = CliRunner()
+    env = {"SICHTER_TRIAGE__DETECTOR_PRECISION": "int8"}
+    before = runner.invoke(app, ["--home", str(home), "models"], env=env)
+    assert before.exit_code == 0, before.output
+    assert "int8 copy not made yet" in before.output
+    assert not nudenet_int8.made(home / "models")  # listing never makes it
+    lines = {line.split("\t")[0]: line for line in before.output.splitlines()}
+    assert {"nudenet", "age", "landmarks5", "face_embedding"} <= set(lines)
+
+    info = nudenet_int8.info(home / "models")
+    after = runner.invoke(app, ["--home", str(home), "models"], env=env)
+    assert f"nudenet\t{info.version}\t{info.sha256}\t(in use" in after.output
+    plain = runner.invoke(app, ["--home", str(home), "models"])
+    assert "int8" not in plain.output

@@ -32,13 +32,24 @@ NAME = "nudenet"
 RECIPE = "int8-q2"  # change when the recipe changes: a new file name, a new version
 
 
+def _path(cache_dir: Path) -> Path:
+    from sichter.classify import nudenet_onnx
+
+    return cache_dir / f"nudenet-320n-{nudenet_onnx.info().sha256[:12]}-{RECIPE}.onnx"
+
+
+def made(cache_dir: Path) -> bool:
+    """Whether this recipe's copy of the installed model is already in ``cache_dir``."""
+    return _path(cache_dir).is_file()
+
+
 def model_path(cache_dir: Path) -> Path:
     """The cached int8 model, made first if it is not there yet (two processes may race:
     each writes its own temporary file and renames it into place)."""
     from sichter.classify import nudenet_onnx
 
     source = nudenet_onnx.info()
-    path = cache_dir / f"nudenet-320n-{source.sha256[:12]}-{RECIPE}.onnx"
+    path = _path(cache_dir)
     if path.is_file():
         return path
     try:
