@@ -59,3 +59,25 @@ def test_status_known_good_known_error_unknown(settings: Settings) -> None:
     assert st[ids[5]].status == "unknown"
     assert st[ids[6]] == KnownStatus("known", "0", "vics-us", "d")
     assert 10**6 not in st
+
+
+
+def test_matching_without_any_hash_set_matches_nothing_and_is_still_logged(
+        settings: Settings) -> None:
+    from sqlalchemy import select
+
+    from sichter.matching.engine import match_case
+    from sichter.store.models import CaseLog
+
+    sessions = open_store(settings.effective_database_url)
+    case = create_case(sessions, load_master_key(settings.home, settings.master_key), "c2", None,
+                       "tester", scheme="vics-us")
+    with sessions.begin() as s:
+        s.add_all([_content(case.id, 1), _content(case.id, 2, error="truncated JPEG")])
+    summary = match_case(sessions, case.id, "tester")
+    assert summary.contents == 2 and summary.matched_contents == 0
+    with sessions() as s:
+        logged = s.scalars(select(CaseLog).where(CaseLog.case_id == case.id,
+                                                 CaseLog.action == "match")).one()
+        assert logged.details["contents"] == 2 and logged.details["matches"] == {}
+        assert "orb_ransac" in logged.details["matchers"]  # what would have run is recorded

@@ -100,7 +100,10 @@ def match_case(sessions: sessionmaker[Session], case_id: int, user: str,
         ctx = MatchContext(s, case_id, options, settings)
         found: list[Found] = []
         matched: set[int] = set()
-        for matcher in ordered_matchers():
+        # Without any hash set nothing can match: the matchers (the robust one reads every
+        # content's features) are not run, the run is still logged.
+        have_sets = s.scalar(select(HashSet.id).limit(1)) is not None
+        for matcher in ordered_matchers() if have_sets else []:
             if on_matcher:
                 on_matcher(matcher.name)
             todo = [i for i in ids if i not in matched] if matcher.only_unmatched else ids
