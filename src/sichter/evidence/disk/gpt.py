@@ -48,10 +48,6 @@ def read_gpt(media: Media) -> GptTable | None:
     return None
 
 
-def primary_is_valid(media: Media) -> bool:
-    return any(_read_copy(media, sector, 1) is not None for sector in SECTOR_SIZES)
-
-
 def _read_copy(media: Media, sector: int, lba: int) -> list[GptEntry] | None:
     try:
         raw = media.read(lba * sector, sector)
