@@ -92,15 +92,14 @@ def models_cmd(ctx: typer.Context) -> None:
         for i in infos:
             typer.echo(f"{i.name}\t{i.version}\t{i.sha256}")
         if settings.triage.detector_precision == "int8":
-            from sichter.classify import nudenet_int8
+            from sichter.classify import nudenet_int8, nudenet_onnx
 
-            made = nudenet_int8.made(settings.home / "models")
-            if made:
-                i = nudenet_int8.info(settings.home / "models")
+            if nudenet_int8.made(settings.models_dir):
+                i = nudenet_int8.info(settings.models_dir)
                 typer.echo(f"{i.name}\t{i.version}\t{i.sha256}\t(in use: detector_precision int8)")
             else:
-                typer.echo(f"{nudenet_int8.NAME}\t(int8 copy not made yet: the next ingest makes "
-                           f"it in {settings.home / 'models'})\t-")
+                typer.echo(f"{nudenet_onnx.NAME}\t(int8 copy not made yet: the next ingest makes "
+                           f"it in {settings.models_dir})\t-")
 
     run(go)
 

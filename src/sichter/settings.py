@@ -69,6 +69,10 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.home / 'sichter.db').resolve()}"
 
     @property
+    def models_dir(self) -> Path:
+        return models_dir(self.home)
+
+    @property
     def effective_user(self) -> str:
         if self.user:
             return self.user
@@ -110,6 +114,11 @@ def layered(model: type[SettingsT], toml_path: Path, env_prefix: str,
             merged[name] = getattr(from_env, name)
     merged.update({k: v for k, v in overrides.items() if v is not None})
     return model.model_validate(merged)
+
+
+def models_dir(home: Path) -> Path:
+    """Where models made on this machine are kept (the int8 detector): ``<home>/models``."""
+    return home / "models"
 
 
 def load_settings(home: Path | None = None, **overrides: Any) -> Settings:

@@ -26,15 +26,13 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from sichter.classify import nudenet_onnx
 from sichter.classify.models import ModelInfo, ModelUnavailable, file_sha256
 
-NAME = "nudenet"
 RECIPE = "int8-q2"  # change when the recipe changes: a new file name, a new version
 
 
 def _path(cache_dir: Path) -> Path:
-    from sichter.classify import nudenet_onnx
-
     return cache_dir / f"nudenet-320n-{nudenet_onnx.info().sha256[:12]}-{RECIPE}.onnx"
 
 
@@ -46,8 +44,6 @@ def made(cache_dir: Path) -> bool:
 def model_path(cache_dir: Path) -> Path:
     """The cached int8 model, made first if it is not there yet (two processes may race:
     each writes its own temporary file and renames it into place)."""
-    from sichter.classify import nudenet_onnx
-
     source = nudenet_onnx.info()
     path = _path(cache_dir)
     if path.is_file():
@@ -66,8 +62,6 @@ def model_path(cache_dir: Path) -> Path:
 
 @cache
 def info(cache_dir: Path) -> ModelInfo:
-    from sichter.classify import nudenet_onnx
-
     path = model_path(cache_dir)
     source = nudenet_onnx.info()
     sha = file_sha256(str(path))
@@ -90,8 +84,6 @@ def _quantise(source: str, work: Path) -> None:
         quantize_static,
     )
     from onnxruntime.quantization.shape_inference import quant_pre_process
-
-    from sichter.classify import nudenet_onnx
 
     head, prepared = work / "head.onnx", work / "prepared.onnx"
     head.write_bytes(nudenet_onnx._truncated_graph(source))
@@ -125,7 +117,6 @@ def _quantise(source: str, work: Path) -> None:
 
 
 def _calibration_blobs() -> list[Any]:
-    from sichter.classify import nudenet_onnx
     from sichter.demo.photos import SAMPLES, sample
 
     blobs = []

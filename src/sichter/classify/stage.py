@@ -52,11 +52,9 @@ def score_image(image: Image.Image | np.ndarray, settings: AnalysisSettings, *,
 
     config = triage_settings(settings)
     image = rgb_pixels(image)
-    detector = detector_info(settings)
+    detector, model_file = _detector(settings, config)
     models = {nudenet_onnx.NAME: detector.version}
-    detections = nudenet_onnx.detect(image, config.detector_letterbox,
-                                     None if detector.path == nudenet_onnx.info().path
-                                     else detector.path)
+    detections = nudenet_onnx.detect(image, config.detector_letterbox, model_file)
     classes = nudenet_onnx.class_maxima(detections)
     explicit = explicit_score(classes)
     boxes: list[tuple[tuple[float, float, float, float], float, str]] = []
@@ -99,21 +97,19 @@ def score_image(image: Image.Image | np.ndarray, settings: AnalysisSettings, *,
     return result
 
 
-def detector_info(settings: AnalysisSettings) -> ModelInfo:
-    """The NudeNet model this run's precision selects (the int8 copy lives in the home)."""
+def _detector(settings: AnalysisSettings, config: TriageSettings) -> tuple[ModelInfo, str | None]:
+    """The NudeNet model the run's precision selects, and the file to run for it (None: the
+    packaged model, cut by nudenet_onnx; the int8 copy lives in the home)."""
     from sichter.classify import nudenet_int8, nudenet_onnx
+    from sichter.settings import models_dir
 
-    if triage_settings(settings).detector_precision == "int8":
-        return nudenet_int8.info(models_dir(settings))
-    return nudenet_onnx.info()
-
-
-def models_dir(settings: AnalysisSettings) -> Path:
-    options = getattr(settings, "options", None) or {}
-    home = options.get("home")
+    if config.detector_precision != "int8":
+        return nudenet_onnx.info(), None
+    home = (getattr(settings, "options", None) or {}).get("home")
     if not home:
         raise ModelUnavailable("the int8 detector needs a Sichter home to keep its model in")
-    return Path(home) / "models"
+    info = nudenet_int8.info(models_dir(Path(home)))
+    return info, info.path
 
 
 def _versions() -> dict[str, str]:
@@ -139,7 +135,7 @@ def _iou(a: tuple[float, float, float, float], b: tuple[float, float, float, flo
 
 def image_stage(decoded: DecodedImage, settings: AnalysisSettings) -> dict[str, Any]:
     """The registered ``ai`` stage: score_image on the analysis image, embeddings kept."""
-    opencv()  # one thread for the resizes here and ORB in the robust stage
+    opencv()  # one thread for the detector's and the face stage's resizes
     try:
         return score_image(decoded.pixels, settings, keep_embeddings=True)
     except ModelUnavailable as exc:

@@ -123,7 +123,7 @@ def compute_triage(settings: Settings, sessions: sessionmaker[Session], case_id:
                 summary.contents += 1
                 summary.tiers[judgment.tier] = summary.tiers.get(judgment.tier, 0) + 1
             s.flush()
-        register_models(s, used, settings.home / "models")
+        register_models(s, used, settings.models_dir)
         cases.log(s, case_id, user, action, {"contents": summary.contents,
                                              "tiers": summary.tiers, "thresholds": thresholds,
                                              "models": used})
@@ -151,7 +151,7 @@ def register_models(session: Session, used: dict[str, str], models_dir: Path | N
         # Both embedding runtimes: the workers' versions say which one ran, and finding out
         # which one this process would use meant building the network here (0.3 s).
         infos = [nudenet_onnx.info(), *faces.infos(("onnxruntime", "dlib"))]
-        if models_dir is not None and nudenet_int8.RECIPE in used.get(nudenet_int8.NAME, ""):
+        if models_dir is not None and nudenet_int8.RECIPE in used.get(nudenet_onnx.NAME, ""):
             infos.append(nudenet_int8.info(models_dir))
         known = {(i.name, i.version): i for i in infos}
     except ModelUnavailable:

@@ -115,7 +115,7 @@ def _prepare_models(settings: Settings) -> None:
         from sichter.classify.models import ModelUnavailable
 
         with contextlib.suppress(ModelUnavailable):
-            nudenet_int8.model_path(settings.home / "models")
+            nudenet_int8.model_path(settings.models_dir)
 
 
 def _safe_fingerprint(path: Path) -> Fingerprint | None:
