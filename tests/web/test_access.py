@@ -84,10 +84,17 @@ def test_second_reviewer_gets_409_with_the_current_state(web: Web) -> None:
 
 
 def test_session_expires_after_the_idle_timeout(web: Web) -> None:
-    c = web.client(idle_minutes=1 / 60)
+    c = web.client(idle_minutes=1)
+    now = [time.time()]
+    c.app.state.web.codec.clock = lambda: now[0]  # type: ignore[attr-defined]
     login(c, "rev1")
     assert c.get("/api/cases").status_code == 200
-    time.sleep(2.2)
+    # Each request within the idle time keeps the session alive past its first minute ...
+    for _ in range(3):
+        now[0] += 50
+        assert c.get("/api/cases").status_code == 200
+    # ... and a minute and more without one ends it.
+    now[0] += 62
     assert c.get("/api/cases").status_code == 401
 
 
@@ -145,10 +152,12 @@ def test_the_language_chosen_on_the_login_page_stays_after_logging_in(web: Web) 
 
 
 def test_a_session_in_use_outlives_the_idle_timeout(web: Web) -> None:
-    c = web.client(idle_minutes=4 / 60)
+    c = web.client(idle_minutes=1)
+    now = [time.time()]
+    c.app.state.web.codec.clock = lambda: now[0]  # type: ignore[attr-defined]
     login(c, "rev1")
-    for _ in range(12):  # 6 s of use, with 0.5 s between requests
-        time.sleep(0.5)
+    for _ in range(30):  # 5 minutes of use, a request every 10 s (some within one cookie's
+        now[0] += 10     # re-issue interval, some after it)
         assert c.get("/api/cases").status_code == 200
 
 
