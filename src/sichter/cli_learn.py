@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from sichter.cli import console, run
@@ -47,6 +48,8 @@ def model_train(
         out.print(f"trained [bold]{r.version}[/bold] on {r.items:,} decisions ({r.relevant:,} relevant) "
                   f"from {len(r.cases)} case(s): {', '.join(r.cases)}")
         out.print(f"training-set fingerprint {r.fingerprint}")
+        if r.active_unloadable:
+            out.print(f"[yellow]not compared with the active model: {escape(r.active_unloadable)}")
         out.print("cross-validation " + ("grouped by case (GroupKFold)" if r.grouped else
                                          "NOT grouped: one case only (stratified folds)"))
         columns = {"new (cross-validated)": r.metrics, "AI triage order": r.triage}

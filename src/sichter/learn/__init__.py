@@ -5,7 +5,8 @@ and ``features``; services reach the store only through ``sichter.store``.
 How other stages use it (all functions take a session or session factory and a case id):
 
 - AI triage's ``sichter rescore``: ``learn.active.relevance_scores(session, case_id)`` ->
-  {content_id: probability} from the promoted model, or None when none is promoted;
+  {content_id: probability} from the promoted model, None when none is promoted; raises
+  ``registry.UnloadableModel`` (a UsageError) when it cannot be loaded safely;
   ``learn.active.category_suggestions`` likewise for categories; ``learn.active.active_version``
   for the provenance to record.
 - Review workspace, after each committed decision: ``learn.active_learning.after_decision(

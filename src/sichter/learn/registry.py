@@ -4,11 +4,13 @@ A model is promoted only by a person (``sichter model promote``) and never when 
 than the active one unless forced: worse means a lower ROC-AUC or more review effort at 95 %
 recall, compared on the new model's cross-validation items where the active model was scored
 side by side at training time, else on each model's own recorded figures.
+
+Models are stored in skops' format, never as pickles: the store may be a shared database, and
+unpickling a row would run whatever code its writer put there.
 """
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -19,6 +21,21 @@ from sqlalchemy.orm import Session, sessionmaker
 from sichter.errors import UsageError
 from sichter.store.cases import now
 from sichter.store.learning_models import LearnedModel
+
+# Beyond skops' default trusted types (scikit-learn estimators, numpy arrays, builtins) these are
+# all that CalibratedClassifierCV over HistGradientBoostingClassifier needs (found with
+# skops.io.get_untrusted_types on trained models, with and without early stopping). The list is
+# explicit so that a blob holding any other type is refused rather than constructed.
+TRUSTED_TYPES = [
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+]
+SKOPS_MAGIC = b"PK\x03\x04"  # skops writes a zip archive; older versions wrote joblib pickles
+
+
+class UnloadableModel(UsageError):
+    """A stored model that cannot be loaded safely; retraining writes one that can."""
 
 
 @dataclass(frozen=True)
@@ -42,13 +59,24 @@ class ActiveModel:
 
 @lru_cache(maxsize=4)
 def _load(version: str, blob: bytes) -> Any:
-    import joblib
+    import skops.io
+    from skops.io.exceptions import UntrustedTypesFoundException
 
-    # the blob was written by 'sichter model train' into this store; the store is trusted
-    return joblib.load(io.BytesIO(blob))
+    retrain = "retrain with 'sichter model train' and promote the new version"
+    if not blob.startswith(SKOPS_MAGIC):
+        raise UnloadableModel(f"model {version} was saved by an older Sichter as a pickle, which is "
+                              f"not loaded because it could run any code; {retrain}")
+    try:
+        return skops.io.loads(blob, trusted=TRUSTED_TYPES)
+    except UntrustedTypesFoundException as exc:
+        raise UnloadableModel(f"model {version} holds types Sichter does not load ({exc}); "
+                              f"{retrain}") from exc
+    except Exception as exc:  # a damaged archive: whatever skops raises, the model is unusable
+        raise UnloadableModel(f"model {version} cannot be read ({exc}); {retrain}") from exc
 
 
 def active_model(session: Session) -> ActiveModel | None:
+    """The promoted model, None when none is; raises UnloadableModel when it cannot be loaded."""
     row = session.scalars(select(LearnedModel).where(LearnedModel.active.is_(True))).first()
     if row is None:
         return None
@@ -83,6 +111,7 @@ def promote(sessions: sessionmaker[Session], version: str, user: str, force: boo
         active = s.scalars(select(LearnedModel).where(LearnedModel.active.is_(True))).first()
         if active is not None and active.id == cand.id:
             raise UsageError(f"model {version} is already active")
+        _load(cand.version, cand.blob)  # an unloadable model would only fail later, at rescore
         if active is not None and not force:
             reasons = _worse(cand, active)
             if reasons:

@@ -6,7 +6,7 @@ fingerprint of its training set, side by side with the active model and the AI t
 from __future__ import annotations
 
 import hashlib
-import io
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +23,8 @@ from sichter.learn.metrics import ranking_metrics
 from sichter.store.cases import now
 from sichter.store.learning_models import LearnedModel
 from sichter.store.models import Case, Content
+
+log = logging.getLogger(__name__)
 
 MIN_PER_CLASS = 5
 DEFAULT_THRESHOLD = 0.5
@@ -54,6 +56,7 @@ class TrainReport:
     active: dict[str, Any] | None       # the active model, scored on the same items
     triage: dict[str, Any] | None       # AI triage priority order on the same items
     category_accuracy: float | None
+    active_unloadable: str | None = None  # why the active model could not be scored alongside
 
 
 def collect(session: Session, case_names: list[str] | None, source: DecisionSource) -> TrainingSet:
@@ -140,14 +143,19 @@ def train(sessions: sessionmaker[Session], user: str, case_names: list[str] | No
           source: DecisionSource = review_decisions,
           threshold: float = DEFAULT_THRESHOLD) -> TrainReport:
     """Train, evaluate and register a new model version (not active until promoted)."""
-    import joblib
     import numpy as np
+    import skops.io
 
-    from sichter.learn.registry import active_model
+    from sichter.learn.registry import UnloadableModel, active_model
 
+    unloadable: str | None = None
     with sessions() as s:
         ts = collect(s, case_names, source)
-        active = active_model(s)
+        try:
+            active = active_model(s)
+        except UnloadableModel as exc:  # retraining is the remedy: the old model must not block it
+            log.warning("%s", exc)
+            active, unloadable = None, str(exc)
     n_rel = sum(ts.labels)
     if n_rel < MIN_PER_CLASS or len(ts.labels) - n_rel < MIN_PER_CLASS:
         raise UsageError(f"training needs at least {MIN_PER_CLASS} relevant and {MIN_PER_CLASS} "
@@ -163,8 +171,7 @@ def train(sessions: sessionmaker[Session], user: str, case_names: list[str] | No
     X, y = np.asarray(ts.rows, dtype=float), np.asarray(ts.labels)
     relevance = est.fit(est.relevance_estimator(len(y), int(min(y.sum(), (~y).sum()))), X, y)
     category, cat_acc = _category_model(ts)
-    buf = io.BytesIO()
-    joblib.dump({"relevance": relevance, "category": category, "features": list(FEATURE_NAMES)}, buf)
+    blob = skops.io.dumps({"relevance": relevance, "category": category, "features": list(FEATURE_NAMES)})
     fp = ts.fingerprint()
     created = now()
     version = f"rel-{created:%Y%m%dT%H%M%S}-{fp[:8]}"
@@ -176,8 +183,8 @@ def train(sessions: sessionmaker[Session], user: str, case_names: list[str] | No
             version=version, kind="relevance", algorithm=est.ALGORITHM, created_at=created,
             created_by=user, sichter_version=__version__, feature_names=list(FEATURE_NAMES),
             training_cases=cases, fingerprint=fp, n_items=len(y), n_relevant=n_rel,
-            threshold=threshold, blob=buf.getvalue(), active=False,
+            threshold=threshold, blob=blob, active=False,
             metrics={"cv": metrics, "active": active_metrics, "triage": triage_metrics,
                      "category_accuracy": cat_acc}))
     return TrainReport(version, cases, len(y), n_rel, fp, grouped, metrics, active_metrics,
-                       triage_metrics, cat_acc)
+                       triage_metrics, cat_acc, unloadable)

@@ -46,6 +46,7 @@ def after_decision(scheduler: Scheduler, sessions: sessionmaker[Session], case_i
 class Rescored:
     model_version: str | None   # None: no learned model is promoted, nothing was written
     items: int
+    error: str | None = None    # the promoted model cannot be loaded: nothing was written
 
 
 def apply_promoted_model(sessions: sessionmaker[Session], case_id: int) -> Rescored:
@@ -56,10 +57,15 @@ def apply_promoted_model(sessions: sessionmaker[Session], case_id: int) -> Resco
     kept, so continuous active learning carries on from there.
     """
     from sichter.learn.active import active_version, relevance_scores
+    from sichter.learn.registry import UnloadableModel
 
-    with sessions() as s:
-        scores = relevance_scores(s, case_id)
-        version = active_version(s)
+    try:
+        with sessions() as s:
+            scores = relevance_scores(s, case_id)
+            version = active_version(s)
+    except UnloadableModel as exc:  # the learned order is optional: the queue keeps its order
+        log.warning("case %s not rescored by the learned model: %s", case_id, exc)
+        return Rescored(None, 0, str(exc))
     if scores is None or version is None:
         return Rescored(None, 0)
     at = now()
