@@ -104,7 +104,15 @@ def test_help_answers_quickly() -> None:
     import sys
     import time
 
+    # Quick because --help loads no runtime, model or database library (each costs a second
+    # or more on a cold start); asserted on the modules, which a loaded machine cannot flake.
+    heavy = ("onnxruntime", "cv2", "sqlalchemy", "sklearn", "dlib", "av", "weasyprint", "pytsk3",
+             "faiss", "fastapi", "numpy", "PIL", "skops")
+    probe = ("import sys; sys.argv = ['sichter', '--help']; from sichter.cli import app\n"
+             "try:\n    app()\nexcept SystemExit:\n    pass\n"
+             f"print('LOADED', [m for m in {heavy!r} if m in sys.modules])")
     start = time.monotonic()
-    out = subprocess.run([sys.executable, "-m", "sichter.cli", "--help"], capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert out.returncode == 0 and "ingest" in out.stdout
-    assert time.monotonic() - start < 3.0
+    assert "LOADED []" in out.stdout
+    assert time.monotonic() - start < 30.0  # only a hang fails this; the modules decide speed

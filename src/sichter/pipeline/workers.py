@@ -23,6 +23,7 @@ from sichter.errors import EvidenceError
 from sichter.evidence.model import Payload
 from sichter.pipeline.analyse import AnalysisSettings, ContentFacts, Digests, Plan, analyse
 from sichter.pipeline.stages import registry
+from sichter.signals.image import opencv, single_threaded_blas
 
 
 @dataclass(frozen=True)
@@ -46,8 +47,11 @@ def _worker_main(conn: Connection, settings: AnalysisSettings, memory_cap: int) 
         with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(resource.RLIMIT_AS, (memory_cap, memory_cap))
     # Import every stage module before the first file, so that their start-up (model
-    # runtimes, indexes) does not count against any one file's time limit.
+    # runtimes, indexes) does not count against any one file's time limit; likewise OpenCV,
+    # which every resize uses, and the one-thread limits on it and on NumPy's BLAS.
     registry()
+    opencv()
+    single_threaded_blas()
     conn.send(("ready",))
     while True:
         message = conn.recv()
