@@ -51,9 +51,8 @@ def server(home: Path, demo_evidence: Path) -> Iterator[tuple[str, Settings]]:
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
-    for _ in range(100):
-        if srv.started:
-            break
+    deadline = time.monotonic() + 60  # generous: a loaded CI machine starts slowly
+    while not srv.started and time.monotonic() < deadline:
         time.sleep(0.05)
     yield f"http://127.0.0.1:{port}", settings
     srv.should_exit = True
@@ -84,9 +83,10 @@ def test_reviewer_logs_in_reviews_by_keyboard_undoes_decides_a_stack_and_switche
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "review-grid.png"), full_page=True)
         page.keyboard.down("r")
-        # The filter eases out over 50 ms (a CSS transition): wait for it, at most 2 s.
+        # The filter eases out over 50 ms (a CSS transition): wait for it (generously, for a
+        # loaded machine).
         page.wait_for_function("e => getComputedStyle(e).filter === 'none'",
-                               arg=tiles.first.locator("img").element_handle(), timeout=2000)
+                               arg=tiles.first.locator("img").element_handle(), timeout=15000)
         page.keyboard.up("r")
         assert "blur" in tiles.first.locator("img").evaluate("e => getComputedStyle(e).filter")
         # Move right with l and the arrow key, categorise with a digit.
