@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
 
 from sichter.errors import CorruptData, LimitExceeded, UnsupportedFormat
 from sichter.signals.base import ImageSignalValue
@@ -228,9 +228,31 @@ def _to_rgb(im: Image.Image) -> Image.Image:
         rgba = im.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return Image.alpha_composite(background, rgba).convert("RGB")
-    if im.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        return ImageOps.autocontrast(im.convert("F").convert("L")).convert("RGB")
+    if im.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        return Image.fromarray(_grey_to_8bit(im), "L").convert("RGB")
     return im.convert("RGB")
+
+
+def _grey_to_8bit(im: Image.Image) -> np.ndarray:
+    """A 16-bit, 32-bit or float grey image as 8-bit grey, brightness kept where the range is
+    known. Pillow's own conversion clips at 255, which turns a 16-bit photo (scanners, TIFFs,
+    PNGs) white where anything is brighter than 1/256 of full scale."""
+    # float32 holds every 16-bit value exactly and costs what Pillow's "F" conversion did.
+    values = np.nan_to_num(np.array(im, dtype=np.float32), copy=False, nan=0.0, posinf=0.0,
+                           neginf=0.0)
+    low, high = (float(values.min()), float(values.max())) if values.size else (0.0, 0.0)
+    if im.mode.startswith("I;16") or (im.mode == "I" and low >= 0 and 255 < high <= 65535):
+        scaled = values / 257.0
+        if high < 4096:  # 10- or 12-bit data in a 16-bit container would be all but black
+            scaled = values * (255.0 / max(high, 1.0))
+    elif low >= 0 and high <= 1.0 and im.mode == "F":
+        scaled = values * 255.0  # float images in [0, 1]
+    elif low >= 0 and high <= 255:
+        scaled = values
+    else:  # any other range: stretched to 0-255
+        scaled = (values - low) * (255.0 / max(high - low, 1e-12))
+    out: np.ndarray = np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
+    return out
 
 
 def thumbnail_jpeg(decoded: DecodedImage, size: int, quality: int = 80) -> bytes:
