@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import io
+import struct
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from sichter.classify.video_config import VideoSettings
 from sichter.classify.video_frames import VideoScan, scan
@@ -119,3 +122,37 @@ def test_video_section_of_sichter_toml_reaches_the_stage(tmp_path: Path) -> None
     cfg = VideoSettings.from_options(settings.recorded())
     assert (cfg.sample_seconds, cfg.max_frames) == (3.5, 8)
     assert VideoSettings.from_options({}) == VideoSettings()
+
+
+def _turned_for_display(mp4: bytes) -> bytes:
+    """The same MP4 with the track matrix a phone writes for portrait video: the stored
+    landscape frames are shown turned 90° clockwise (ISO 14496-12 tkhd)."""
+    data = bytearray(mp4)
+    at = data.index(b"tkhd")
+    version = data[at + 4]
+    matrix = at + 8 + (32 if version == 1 else 20) + 16
+    height = 120
+    struct.pack_into(">9i", data, matrix, 0, 0x10000, 0, -0x10000, 0, 0, height * 0x10000, 0,
+                     0x40000000)
+    return bytes(data)
+
+
+def test_portrait_phone_video_is_scored_upright_and_vpdq_stays_on_the_stored_frames() -> None:
+    marked = Image.new("RGB", (200, 120))
+    marked.paste((255, 255, 255), (0, 0, 40, 30))  # a white block at the top left
+    stored = write_video([(marked, 1.0)], fmt="mp4")
+    plain, turned = _scan(stored), _scan(_turned_for_display(stored))
+
+    def block_corner(image: Image.Image) -> tuple[str, str]:
+        pixels = np.asarray(image.convert("L"), dtype=float)
+        ys, xs = np.nonzero(pixels > 128)
+        return ("top" if ys.mean() < pixels.shape[0] / 2 else "bottom",
+                "left" if xs.mean() < pixels.shape[1] / 2 else "right")
+
+    first, shown = plain.keyframes[0].image, turned.keyframes[0].image
+    assert first.width > first.height and block_corner(first) == ("top", "left")
+    assert plain.rotation == 0
+    # A player turns it clockwise: portrait, and the top-left corner is now the top right.
+    assert shown.height > shown.width and block_corner(shown) == ("top", "right")
+    assert turned.rotation == 270
+    assert [f.pdq_hex for f in turned.vpdq] == [f.pdq_hex for f in plain.vpdq]

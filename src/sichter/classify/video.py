@@ -119,6 +119,8 @@ def analyse_video(open_video: Callable[[], BinaryIO], settings: AnalysisSettings
         "complete": scanned.complete,
         "_derivatives": {"contact_sheet": ("image/jpeg", sheet)},
     }
+    if scanned.rotation:
+        out["display_rotation"] = scanned.rotation  # keyframes and sheet turned as a player shows
     if scanned.incomplete_reason:
         out["incomplete_reason"] = scanned.incomplete_reason
     if note:

@@ -20,6 +20,9 @@ from sichter.errors import CorruptData, LimitExceeded, UnsupportedFormat
 from sichter.signals import vpdq
 
 _CUT_PX = 32  # side of the grey thumbnail compared between consecutive frames
+# PyAV's frame.rotation: degrees counter-clockwise to turn the stored frame for display.
+_TURNS = {1: Image.Transpose.ROTATE_90, 2: Image.Transpose.ROTATE_180,
+          3: Image.Transpose.ROTATE_270}
 
 
 @dataclass
@@ -49,6 +52,7 @@ class VideoScan:
     complete: bool = True
     incomplete_reason: str | None = None
     notes: list[str] = field(default_factory=list)
+    rotation: int = 0  # degrees counter-clockwise the keyframes were turned for display
 
 
 def scan(open_video: Callable[[], BinaryIO], cfg: VideoSettings, analysis_px: int = 512,
@@ -125,6 +129,7 @@ def _scan_container(container: Any, cfg: VideoSettings, analysis_px: int, max_pi
         out.incomplete_reason = f"frames end at {last_t:.1f} s of a declared {duration:.1f} s"
     out.keyframes = picker.chosen()
     out.sample_seconds = picker.interval
+    out.rotation = picker.rotation
     return out
 
 
@@ -159,6 +164,7 @@ class _Picker:
         self.sampled: list[Keyframe] = []
         self.cuts: list[tuple[float, int, Keyframe]] = []  # min-heap on strength
         self.serial = 0
+        self.rotation = 0
 
     def offer(self, frame: Any, t: float) -> None:
         grey = frame.reformat(width=_CUT_PX, height=_CUT_PX, format="gray").to_ndarray()
@@ -184,6 +190,14 @@ class _Picker:
     def _image(self, frame: Any) -> Image.Image:
         w, h = self.size
         image: Image.Image = frame.reformat(width=w, height=h, format="rgb24").to_image()
+        # Phones store portrait video as landscape frames plus a display matrix. Scored as
+        # stored, people lie on their side, where the detectors find far fewer of them; the
+        # reviewer's contact sheet should show what a player shows. (vPDQ stays on the stored
+        # frames, as ThreatExchange's vpdq hashes them.)
+        turn = _TURNS.get(round(float(getattr(frame, "rotation", 0) or 0) / 90) % 4)
+        if turn is not None:
+            self.rotation = round(float(frame.rotation) / 90) % 4 * 90
+            image = image.transpose(turn)
         return image
 
     def _keep_cut(self, keyframe: Keyframe) -> None:
