@@ -100,3 +100,32 @@ def test_tiny_and_flat_images_score_without_error() -> None:
     for im in (Image.new("RGB", (1, 1)), Image.new("RGB", (600, 3), (200, 180, 160))):
         result = score_image(im, SETTINGS)
         assert result["explicit"] == 0.0 and result["faces"] == []
+
+
+@pytest.mark.parametrize("orientation", [6, 8, 3])
+def test_a_photo_stored_on_its_side_is_scored_as_shown(orientation: int) -> None:
+    import io
+
+    from sichter.classify.stage import image_stage
+    from sichter.signals.image import decode
+
+    upright = sample("astronaut").convert("RGB")
+    # What a camera writes: the sensor's pixels as they lie, and the turn a viewer must make.
+    stored = {6: upright.rotate(90, expand=True), 8: upright.rotate(-90, expand=True),
+              3: upright.rotate(180)}[orientation]
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    data = io.BytesIO()
+    stored.save(data, "JPEG", quality=92, exif=exif)
+    as_shown = io.BytesIO()
+    upright.save(as_shown, "JPEG", quality=92)
+
+    turned = image_stage(decode(data.getvalue(), 512, 10**9), SETTINGS)
+    reference = image_stage(decode(as_shown.getvalue(), 512, 10**9), SETTINGS)
+    assert turned["orientation"] == orientation and "orientation" not in reference
+    assert turned["face_count"] == reference["face_count"] == 1
+    assert turned["youngest_band"] == reference["youngest_band"] == "adult"
+    # Boxes are fractions of the picture as shown, so they fit the browser's view of it.
+    a, b = turned["faces"][0]["box"], reference["faces"][0]["box"]
+    assert max(abs(x - y) for x, y in zip(a, b, strict=True)) < 0.03
+    assert abs(turned["explicit"] - reference["explicit"]) < 0.05

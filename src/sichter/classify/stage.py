@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image
 
 from sichter.classify.models import ModelInfo, ModelUnavailable
-from sichter.signals.image import opencv, rgb_pixels
+from sichter.signals.image import opencv, rgb_pixels, upright
 from sichter.triage.age import youngest_band
 from sichter.triage.config import TriageSettings
 from sichter.triage.explicit import explicit_score
@@ -136,8 +136,9 @@ def _iou(a: tuple[float, float, float, float], b: tuple[float, float, float, flo
 def image_stage(decoded: DecodedImage, settings: AnalysisSettings) -> dict[str, Any]:
     """The registered ``ai`` stage: score_image on the analysis image, embeddings kept."""
     opencv()  # one thread for the detector's and the face stage's resizes
+    _, pixels = upright(decoded)  # boxes and faces as the photo is shown, not as stored
     try:
-        return score_image(decoded.pixels, settings, keep_embeddings=True)
+        result = score_image(pixels, settings, keep_embeddings=True)
     except ModelUnavailable as exc:
         # A broken model installation or plug-in: every image says why; the ingest goes on.
         return {"error": f"AI models unavailable: {exc}"}
@@ -145,3 +146,6 @@ def image_stage(decoded: DecodedImage, settings: AnalysisSettings) -> dict[str, 
         # dlib and onnxruntime report failures on odd inputs this way; one image's scores
         # are lost, never the batch.
         return {"error": f"AI scoring failed: {exc}"}
+    if decoded.orientation and decoded.orientation != 1:
+        result["orientation"] = decoded.orientation  # EXIF orientation applied before scoring
+    return result

@@ -255,13 +255,22 @@ def _grey_to_8bit(im: Image.Image) -> np.ndarray:
     return out
 
 
+def upright(decoded: DecodedImage) -> tuple[Image.Image, np.ndarray]:
+    """The analysis image as a viewer shows it (EXIF orientation applied), and its pixels.
+
+    Hashes stay on the stored pixels (ThreatExchange's hashers read them so); what a person
+    or a detector looks at is turned: a portrait photo stored on its side would otherwise be
+    scored with its people lying down, and its boxes would not fit the picture a browser shows.
+    """
+    if not decoded.orientation or decoded.orientation == 1:
+        return decoded.image, decoded.pixels
+    image = _apply_orientation(decoded.image, decoded.orientation)
+    return image, rgb_pixels(image)
+
+
 def thumbnail_jpeg(decoded: DecodedImage, size: int, quality: int = 80) -> bytes:
     """A small JPEG as a viewer shows the photo (EXIF rotation applied); encrypt before storing."""
-    thumb = decoded.image
-    pixels = decoded.pixels
-    if decoded.orientation and decoded.orientation != 1:
-        thumb = _apply_orientation(thumb, decoded.orientation)
-        pixels = rgb_pixels(thumb)
+    thumb, pixels = upright(decoded)
     target = fitted_size(thumb.width, thumb.height, size)
     if target != thumb.size:
         # Area averaging looks at every pixel at any factor; from the 512 px analysis image
