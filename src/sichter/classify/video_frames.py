@@ -194,10 +194,10 @@ class _Picker:
         # stored, people lie on their side, where the detectors find far fewer of them; the
         # reviewer's contact sheet should show what a player shows. (vPDQ stays on the stored
         # frames, as ThreatExchange's vpdq hashes them.)
-        turn = _TURNS.get(round(float(getattr(frame, "rotation", 0) or 0) / 90) % 4)
-        if turn is not None:
-            self.rotation = round(float(frame.rotation) / 90) % 4 * 90
-            image = image.transpose(turn)
+        quarters = round(float(getattr(frame, "rotation", 0) or 0) / 90) % 4
+        if quarters:
+            self.rotation = quarters * 90
+            image = image.transpose(_TURNS[quarters])
         return image
 
     def _keep_cut(self, keyframe: Keyframe) -> None:
