@@ -249,3 +249,19 @@ def test_directory_loops_list_each_file_once_and_a_sparse_file_larger_than_the_i
     assert big.error is None and big.size == 100 * 1024 * 1024
     assert sha(content(big)) == sha(sparse.read_bytes())
     assert done[-1].error is None
+
+
+def test_an_ntfs_file_named_like_a_system_file_is_not_hidden(
+        tmp_path: Path, disk_photos: dict[str, bytes]) -> None:
+    # NTFS's own files ($MFT, $LogFile, ...) are records 0-15 and stay out of the listing; a
+    # user may still name a file "$...", in the root too, and hiding it would hide evidence.
+    need("mkntfs", "ntfscp")
+    img = blank(tmp_path / "vol.img", 8)
+    sh("mkntfs", "-q", "-F", "-f", img)
+    (tmp_path / "a.jpg").write_bytes(disk_photos["coffee"])
+    sh("ntfscp", "-f", img, tmp_path / "a.jpg", "$Secret.jpg")
+    found, _, _ = walked(img)
+    occ = found["vol.img!/$Secret.jpg"]
+    assert sha(content(occ)) == sha(disk_photos["coffee"])
+    assert not {p for p in found if p.startswith("vol.img!/$") and p != "vol.img!/$Secret.jpg"
+                and not p.startswith("vol.img!/$OrphanFiles")}

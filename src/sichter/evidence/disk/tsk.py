@@ -23,6 +23,8 @@ READ_CHUNK = 1024 * 1024
 # pytsk3 raises IOError for libtsk's own failures and RuntimeError when our read callback
 # raised (an unreadable stretch of an E01); both mean "this part cannot be read".
 TSK_FAILURES = (OSError, RuntimeError)
+# NTFS keeps its own files in MFT records 0-15 and reserves up to 23; users' files come later.
+NTFS_SYSTEM_RECORDS = 24
 
 
 @cache
@@ -226,8 +228,8 @@ def files(fs: Any) -> Iterator[FsFile]:
                 if entry is None:
                     continue  # a name whose metadata is gone or reused: nothing to read
                 meta = entry.info.meta
-            if is_ntfs and not prefix and name.startswith("$") and name != "$OrphanFiles":
-                continue
+            if is_ntfs and not prefix and meta.addr < NTFS_SYSTEM_RECORDS and name.startswith("$"):
+                continue  # $MFT, $LogFile, ...: the file system's own; a user's "$x" is not
             deleted = (parent_deleted
                        or bool(name_flags & int(pytsk3.TSK_FS_NAME_FLAG_UNALLOC))
                        or bool(int(meta.flags) & int(pytsk3.TSK_FS_META_FLAG_UNALLOC)))
