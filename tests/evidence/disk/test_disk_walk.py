@@ -265,3 +265,25 @@ def test_an_ntfs_file_named_like_a_system_file_is_not_hidden(
     assert sha(content(occ)) == sha(disk_photos["coffee"])
     assert not {p for p in found if p.startswith("vol.img!/$") and p != "vol.img!/$Secret.jpg"
                 and not p.startswith("vol.img!/$OrphanFiles")}
+
+
+def test_ntfs_alternate_data_streams_are_listed_and_read(
+        tmp_path: Path, disk_photos: dict[str, bytes]) -> None:
+    # A photo put in a named stream of a text file (or of the volume's root folder) is invisible
+    # to Explorer and to a copy of the files; it is still on the disk, and still evidence.
+    need("mkntfs", "ntfscp")
+    img = blank(tmp_path / "vol.img", 8)
+    sh("mkntfs", "-q", "-F", "-f", img)
+    (tmp_path / "notes.txt").write_bytes(b"shopping list\n")
+    (tmp_path / "a.jpg").write_bytes(disk_photos["coffee"])
+    (tmp_path / "b.jpg").write_bytes(disk_photos["rocket"])
+    sh("ntfscp", "-f", img, tmp_path / "notes.txt", "notes.txt")
+    sh("ntfscp", "-f", "-N", "holiday.jpg", img, tmp_path / "a.jpg", "notes.txt")
+    sh("ntfscp", "-f", "-i", "-N", "kept.jpg", img, tmp_path / "b.jpg", "5")  # the root folder
+    found, done, _ = walked(img)
+    assert content(found["vol.img!/notes.txt"]) == b"shopping list\n"
+    hidden = found["vol.img!/notes.txt:holiday.jpg"]
+    assert sha(content(hidden)) == sha(disk_photos["coffee"]) and hidden.size == len(
+        disk_photos["coffee"])
+    assert sha(content(found["vol.img!/:kept.jpg"])) == sha(disk_photos["rocket"])
+    assert done[-1].error is None

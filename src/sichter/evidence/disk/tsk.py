@@ -6,6 +6,7 @@ errors with a short reason. pytsk3 is imported lazily so the CLI starts fast.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -174,6 +175,7 @@ class FsFile:
     deleted: bool
     times: Timestamps
     inode: int
+    stream: int | None = None  # attribute id of a named NTFS data stream ("name:stream")
 
 
 def _when(seconds: int, nano: int = 0) -> datetime | None:
@@ -198,6 +200,8 @@ def files(fs: Any) -> Iterator[FsFile]:
 
     Virtual files the Sleuth Kit invents for file-system structures ($MBR, $FAT1) and NTFS's
     own metadata files are left out; deleted files without a name appear under $OrphanFiles.
+    NTFS's named data streams ("alternate data streams", a known place to hide a file behind
+    an innocent one or a folder) follow their file or folder as ``path:stream``.
     """
     import pytsk3
 
@@ -206,6 +210,13 @@ def files(fs: Any) -> Iterator[FsFile]:
     # hostile metadata) would otherwise list the whole file system a second time.
     seen_dirs: set[int] = {int(fs.info.root_inum)}
     stack: list[tuple[Any, str, bool]] = [(fs.open_dir(path="/"), "", False)]
+    if is_ntfs:
+        try:
+            root = fs.open(path="/")
+        except TSK_FAILURES:
+            root = None
+        if root is not None and root.info.meta is not None:
+            yield from _named_streams(root, "", False, root.info.meta)  # ":stream" of the root
     while stack:
         directory, prefix, parent_deleted = stack.pop()
         entries: list[tuple[str, Any]] = []
@@ -234,21 +245,54 @@ def files(fs: Any) -> Iterator[FsFile]:
                        or bool(name_flags & int(pytsk3.TSK_FS_NAME_FLAG_UNALLOC))
                        or bool(int(meta.flags) & int(pytsk3.TSK_FS_META_FLAG_UNALLOC)))
             path = f"{prefix}{name}"
+            if is_ntfs and meta.type in (pytsk3.TSK_FS_META_TYPE_DIR, pytsk3.TSK_FS_META_TYPE_REG):
+                streams = list(_named_streams(entry, path, deleted, meta))
+            else:
+                streams = []
             if meta.type == pytsk3.TSK_FS_META_TYPE_DIR:
                 if meta.addr in seen_dirs:
                     continue  # a deleted entry pointing at a reused directory inode
                 seen_dirs.add(meta.addr)
-                try:
+                with contextlib.suppress(*TSK_FAILURES):  # an unreadable folder: its streams stay
                     subdirs.append((entry.as_directory(), path + "/",
                                     deleted or name == "$OrphanFiles"))
-                except TSK_FAILURES:
-                    continue
+                yield from streams
             elif meta.type == pytsk3.TSK_FS_META_TYPE_REG:
                 size = int(meta.size)
-                if deleted and size == 0:
-                    continue  # an emptied slot, not a file
-                yield FsFile(path, entry, size, deleted, _times(meta), int(meta.addr))
+                if not (deleted and size == 0):  # an emptied slot is not a file
+                    yield FsFile(path, entry, size, deleted, _times(meta), int(meta.addr))
+                yield from streams
         stack.extend(reversed(subdirs))
+
+
+def _named_streams(entry: Any, path: str, deleted: bool, meta: Any) -> Iterator[FsFile]:
+    import pytsk3
+
+    found: list[FsFile] = []
+    try:
+        for attribute in entry:
+            info = attribute.info
+            if int(info.type) != int(pytsk3.TSK_FS_ATTR_TYPE_NTFS_DATA) or not info.name:
+                continue
+            raw = info.name
+            name = raw.decode("utf-8", "surrogateescape") if isinstance(raw, bytes) else str(raw)
+            if deleted and not int(info.size):
+                continue
+            found.append(FsFile(f"{path}:{name}", entry, int(info.size), deleted, _times(meta),
+                                int(meta.addr), int(info.id)))
+    except TSK_FAILURES:
+        pass  # damaged attribute list: the streams read before the damage are kept
+    yield from sorted(found, key=lambda f: f.path)
+
+
+def read_at(file: FsFile, offset: int, size: int) -> bytes:
+    """Up to ``size`` bytes of the file (or of its named stream) from ``offset``."""
+    if file.stream is None:
+        return bytes(file.handle.read_random(offset, size))
+    import pytsk3
+
+    return bytes(file.handle.read_random(offset, size, pytsk3.TSK_FS_ATTR_TYPE_NTFS_DATA,
+                                         file.stream))
 
 
 def allocated_bytes(file: FsFile) -> int | None:
@@ -264,6 +308,9 @@ def allocated_bytes(file: FsFile) -> int | None:
             if int(attribute.info.type) not in (int(pytsk3.TSK_FS_ATTR_TYPE_DEFAULT),
                                                 int(pytsk3.TSK_FS_ATTR_TYPE_NTFS_DATA)):
                 continue
+            if (file.stream is None) != (not attribute.info.name) or (
+                    file.stream is not None and int(attribute.info.id) != file.stream):
+                continue  # another stream of the same file
             for run in attribute:
                 if not int(run.flags) & sparse:
                     total += int(run.len) * block
@@ -304,7 +351,7 @@ class FileReader:
             return b""
         want = min(want, READ_CHUNK * 8)
         try:
-            data = self._file.handle.read_random(self._pos, want)
+            data = read_at(self._file, self._pos, want)
         except RuntimeError as exc:  # our media failed under pytsk3: a plain read error here
             raise OSError(str(exc)) from exc
         if not data:
@@ -328,7 +375,7 @@ def read_all(file: FsFile) -> tuple[bytes, str | None]:
     pos = 0
     while pos < file.size:
         try:
-            data = file.handle.read_random(pos, min(READ_CHUNK, file.size - pos))
+            data = read_at(file, pos, min(READ_CHUNK, file.size - pos))
         except TSK_FAILURES as exc:
             reason = failure_reason(exc)
             return b"".join(parts), (f"bytes {pos:,}-{file.size:,} of {file.size:,} not "
