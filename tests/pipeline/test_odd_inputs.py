@@ -120,3 +120,32 @@ def test_damaged_exif_is_kept_as_a_decode_problem_of_that_photo(tmp_path: Path) 
     assert bad.error is None and bad.signals["pdq"][0] and bad.exif and bad.exif["make"] == "Cam"
     assert bad.analysis["decode"] == {"problems": ["Truncated File Read"]}
     assert "decode" not in analyse(OsPath(str(tmp_path / "good.jpg")), settings).analysis
+
+
+def test_a_zip_appended_to_a_photo_is_ingested_and_its_member_read_back(
+        settings: Settings, store: sessionmaker[Session], tmp_path: Path) -> None:
+    photo = encode(sample("coffee").resize((120, 90)), "JPEG")
+    hidden = encode(sample("chelsea").resize((90, 60)), "JPEG")
+    root = tmp_path / "ev"
+    root.mkdir()
+    (root / "IMG_0001.jpg").write_bytes(photo + _zipped({"IMG_0002.jpg": hidden}))
+    ingest(settings, store, "c1", [root])
+    rows = {r["path"]: r for r in records(store, "c1")}
+    assert rows["ev/IMG_0001.jpg"]["media_type"] == "image" and rows["ev/IMG_0001.jpg"]["pdq"]
+    member = rows["ev/IMG_0001.jpg!/IMG_0002.jpg"]
+    assert member["sha256"] == hashlib.sha256(hidden).hexdigest() and member["pdq"]
+    from sichter.web.services.original import read_original
+
+    with store() as s:
+        content = s.scalars(select(Content).where(Content.sha256 == member["sha256"])).one()
+        assert read_original(s, content, settings.limits) == hidden
+
+
+def _zipped(members: dict[str, bytes]) -> bytes:
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return out.getvalue()

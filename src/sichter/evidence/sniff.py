@@ -5,6 +5,8 @@ A JPEG named ``.txt`` is an image; a text file named ``.jpg`` is ``other``.
 
 from __future__ import annotations
 
+import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -224,3 +226,34 @@ def _looks_like_text(head: bytes) -> bool:
         # A multi-byte character cut at the end of the sample is still text.
         return exc.start >= len(sample) - 3
     return True
+
+
+# The end of a content searched for an appended ZIP's end record: it covers archive comments up
+# to 4 KB (a ZIP may carry up to 64 KB; reading that much of every file costs the walk more
+# than the rare long comment is worth).
+ZIP_TAIL_BYTES = 4096
+
+
+def appended_zip(tail: bytes, size: int, peek: Callable[[int, int], bytes]) -> bool:
+    """Whether the content ends in a ZIP archive that does not start at its first byte: a JPEG,
+    a PNG or a program with a ZIP appended ("rarjpeg"-style hiding, self-extracting archives).
+
+    ``tail`` is the content's last bytes (``ZIP_TAIL_BYTES`` or all), ``size`` its length and
+    ``peek(offset, n)`` reads ``n`` bytes of it. Only an end record that closes the content
+    exactly, whose central directory starts with its signature right before it and whose
+    archive starts after the content's first byte counts: the four bytes "PK\\x05\\x06" alone
+    occur by chance in about one photo in 60,000.
+    """
+    at = tail.rfind(b"PK\x05\x06")
+    while at >= 0:
+        record = tail[at:at + 22]
+        if len(record) == 22:
+            disk, cd_disk, here, total, cd_size, cd_offset, comment = struct.unpack_from(
+                "<HHHHIIH", record, 4)
+            directory = size - len(tail) + at - cd_size  # where the central directory starts
+            if (at + 22 + comment == len(tail) and disk == cd_disk == 0 and 0 < here == total
+                    and cd_size >= 46 * total and directory > cd_offset
+                    and peek(directory, 4) == b"PK\x01\x02"):
+                return True
+        at = tail.rfind(b"PK\x05\x06", 0, at)
+    return False

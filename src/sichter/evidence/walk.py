@@ -28,7 +28,13 @@ from sichter.evidence.model import (
     WalkEvent,
 )
 from sichter.evidence.readonly import open_readonly
-from sichter.evidence.sniff import DEEP_SNIFF_BYTES, SNIFF_BYTES, sniff
+from sichter.evidence.sniff import (
+    DEEP_SNIFF_BYTES,
+    SNIFF_BYTES,
+    ZIP_TAIL_BYTES,
+    appended_zip,
+    sniff,
+)
 from sichter.settings import Limits
 
 ShouldExpand = Callable[[Locator], bool]
@@ -116,21 +122,39 @@ def _walk_file(path: Path, locator: Locator, source_id: str, limits: Limits,
     yield occurrence
     try:
         with open_readonly(path) as f:
-            head = f.read(DEEP_SNIFF_BYTES)
-            kind = sniff(head, st.st_size).archive
+            kind = archive_kind(f, st.st_size)
             if kind and should_expand(locator):
-                yield from expand(f, occurrence, limits, should_expand, st.st_size)
+                yield from expand(f, occurrence, limits, should_expand, st.st_size, kind)
     except OSError:
         return  # the worker records why the file itself cannot be read
 
 
+def archive_kind(fileobj: BinaryIO, size: int) -> str | None:
+    """The container kind of a content: from its first bytes, or "zip" for a ZIP appended to
+    something else (a photo, a program), which readers of the first part never show."""
+    fileobj.seek(0)
+    kind = sniff(fileobj.read(DEEP_SNIFF_BYTES), size).archive
+    if kind or size < 98:  # the smallest ZIP with one member: 30 + 46 + 22 bytes
+        return kind
+    fileobj.seek(max(0, size - ZIP_TAIL_BYTES))
+    tail = fileobj.read(ZIP_TAIL_BYTES)
+
+    def peek(offset: int, n: int) -> bytes:
+        fileobj.seek(offset)
+        return fileobj.read(n)
+
+    return "zip" if appended_zip(tail, size, peek) else None
+
+
 def expand(fileobj: BinaryIO, container: FileOccurrence, limits: Limits,
-           should_expand: ShouldExpand, size: int) -> Iterator[WalkEvent]:
-    """Members of ``container`` (already sniffed as an archive), recursively, then a ContainerDone."""
+           should_expand: ShouldExpand, size: int, kind: str | None = None) -> Iterator[WalkEvent]:
+    """Members of ``container`` (already found to be an archive of ``kind``; sniffed again when
+    not given), recursively, then a ContainerDone."""
+    if kind is None:
+        fileobj.seek(0)
+        kind = sniff(fileobj.read(DEEP_SNIFF_BYTES), size).archive
     fileobj.seek(0)
-    head = fileobj.read(DEEP_SNIFF_BYTES)
-    fileobj.seek(0)
-    reader = registry.reader_for(sniff(head, size).archive)
+    reader = registry.reader_for(kind)
     if reader is None:
         return
     if container.locator.depth >= limits.max_nesting_depth:
@@ -160,10 +184,10 @@ def _expand_member(member: FileOccurrence, limits: Limits,
                    should_expand: ShouldExpand) -> Iterator[WalkEvent]:
     payload = member.payload
     if isinstance(payload, Inline):
-        kind = sniff(payload.data[:DEEP_SNIFF_BYTES], len(payload.data)).archive
+        data = io.BytesIO(payload.data)
+        kind = archive_kind(data, len(payload.data))
         if kind and should_expand(member.locator):
-            yield from expand(io.BytesIO(payload.data), member, limits, should_expand,
-                              len(payload.data))
+            yield from expand(data, member, limits, should_expand, len(payload.data), kind)
     elif isinstance(payload, Stream):
         with payload.open() as stream:
             head = stream.read(SNIFF_BYTES)

@@ -19,7 +19,7 @@ from sichter.errors import CorruptData, EvidenceError, LimitExceeded
 from sichter.evidence.locator import Locator, on_disk
 from sichter.evidence.model import FileOccurrence, OsPath, open_payload
 from sichter.evidence.readonly import open_readonly
-from sichter.evidence.walk import expand
+from sichter.evidence.walk import archive_kind, expand
 from sichter.settings import Limits
 from sichter.store.models import Content, Occurrence
 
@@ -60,7 +60,9 @@ def _read(occ: Occurrence, limits: Limits) -> bytes | None:
     top_loc = Locator.from_chain(hops[:1])
     with open_readonly(path) as f:
         container = FileOccurrence(occ.source, top_loc, OsPath(str(path)))
-        for event in expand(f, container, limits, lambda loc: loc in prefixes, path.stat().st_size):
+        size = path.stat().st_size
+        for event in expand(f, container, limits, lambda loc: loc in prefixes, size,
+                            archive_kind(f, size)):
             if isinstance(event, FileOccurrence) and event.locator == target:
                 if event.payload is None:
                     raise CorruptData(event.error or "member cannot be read")
