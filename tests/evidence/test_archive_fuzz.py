@@ -7,6 +7,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from rar_files import rar4, rar5
 
 from sichter.demo.build import _7z, _tar_gz, _zip
 from sichter.evidence.model import ContainerDone, FileOccurrence
@@ -14,10 +15,12 @@ from sichter.evidence.walk import walk
 from sichter.settings import Limits
 
 MAGICS = [b"PK\x03\x04", b"PK\x05\x06", b"7z\xbc\xaf\x27\x1c", b"\x1f\x8b\x08", b"BZh9",
-          b"\xfd7zXZ\x00"]
+          b"\xfd7zXZ\x00", b"Rar!\x1a\x07\x00", b"Rar!\x1a\x07\x01\x00"]
 VALID = [_zip({"a/b.txt": b"hello" * 50, "c.bin": bytes(range(256))}),
          _tar_gz({"x/y.txt": b"world" * 50}),
-         _7z({"p/q.txt": b"seven" * 50})]
+         _7z({"p/q.txt": b"seven" * 50}),
+         rar4({"r/s.txt": b"rar four" * 50}),
+         rar5({"r/t.txt": b"rar five" * 50})]
 
 
 def _walk_bytes(data: bytes) -> list[FileOccurrence | ContainerDone]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sichter.evidence.compressed_reader import CompressedReader
 from sichter.evidence.disk.reader import DiskImageReader
 from sichter.evidence.model import ContainerReader
+from sichter.evidence.rar_reader import RarReader
 from sichter.evidence.sevenzip_reader import SevenZipReader
 from sichter.evidence.tar_reader import TarReader
 from sichter.evidence.zip_reader import ZipReader
@@ -30,6 +31,7 @@ def kinds() -> list[str]:
 register("zip", ZipReader())
 register("tar", TarReader())
 register("7z", SevenZipReader())
+register("rar", RarReader())
 for _kind in ("gzip", "bzip2", "xz"):
     register(_kind, CompressedReader(_kind))
 for _kind in ("ewf", "disk"):

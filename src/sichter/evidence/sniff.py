@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 MediaType = Literal["image", "video", "other"]
-ArchiveKind = Literal["zip", "tar", "gzip", "bzip2", "xz", "7z", "ewf", "disk"]
+ArchiveKind = Literal["zip", "tar", "gzip", "bzip2", "xz", "7z", "rar", "ewf", "disk"]
 
 SNIFF_BYTES = 4096  # enough for every signature below, including tar's ustar at 257
 # ISO 9660 puts its first volume descriptor ("CD001") at byte 32769, after a 32 KiB system
@@ -95,6 +95,8 @@ _PREFIXES: list[tuple[bytes, ContentType]] = [
     (b"PK\x05\x06", ContentType("application/zip", "other", "zip")),
     (b"PK\x07\x08", ContentType("application/zip", "other", "zip")),
     (b"7z\xbc\xaf\x27\x1c", ContentType("application/x-7z-compressed", "other", "7z")),
+    (b"Rar!\x1a\x07\x00", ContentType("application/vnd.rar", "other", "rar")),  # RAR 1.5-4
+    (b"Rar!\x1a\x07\x01\x00", ContentType("application/vnd.rar", "other", "rar")),  # RAR 5
     (b"\x1f\x8b", ContentType("application/gzip", "other", "gzip")),
     (b"BZh", ContentType("application/x-bzip2", "other", "bzip2")),
     (b"\xfd7zXZ\x00", ContentType("application/x-xz", "other", "xz")),
