@@ -13,6 +13,7 @@ from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from sichter.demo.build import _zip
 from sichter.demo.photos import encode, sample
 from sichter.pipeline.ingest import ingest
 from sichter.report.export import records
@@ -128,7 +129,7 @@ def test_a_zip_appended_to_a_photo_is_ingested_and_its_member_read_back(
     hidden = encode(sample("chelsea").resize((90, 60)), "JPEG")
     root = tmp_path / "ev"
     root.mkdir()
-    (root / "IMG_0001.jpg").write_bytes(photo + _zipped({"IMG_0002.jpg": hidden}))
+    (root / "IMG_0001.jpg").write_bytes(photo + _zip({"IMG_0002.jpg": hidden}))
     ingest(settings, store, "c1", [root])
     rows = {r["path"]: r for r in records(store, "c1")}
     assert rows["ev/IMG_0001.jpg"]["media_type"] == "image" and rows["ev/IMG_0001.jpg"]["pdq"]
@@ -140,12 +141,3 @@ def test_a_zip_appended_to_a_photo_is_ingested_and_its_member_read_back(
         content = s.scalars(select(Content).where(Content.sha256 == member["sha256"])).one()
         assert read_original(s, content, settings.limits) == hidden
 
-
-def _zipped(members: dict[str, bytes]) -> bytes:
-    import zipfile
-
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return out.getvalue()
