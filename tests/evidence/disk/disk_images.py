@@ -220,3 +220,81 @@ def gpt_disk(path: Path, partitions: list[bytes]) -> None:
         f.seek((total - 33) * sector)
         f.write(bytes(entries))
         f.write(gpt_header(total - 1, 1, total - 33))
+
+
+def build_exfat(folder: Path, photos: dict[str, bytes], name: str = "sdcard.img") -> Built:
+    """exFAT (camera and phone SD cards): IMG_0001.JPG and IMG_0002.JPG (deleted) in the root.
+
+    mkfs.exfat formats; nothing in Debian copies files into exFAT without mounting it, so the
+    files are written here as the exFAT specification describes: contiguous clusters ("no FAT
+    chain"), bits in the allocation bitmap, and a File / Stream Extension / File Name entry set
+    with its checksum in the root directory. Deleting clears the entries' in-use bits and the
+    clusters' bitmap bits and leaves the data, as exFAT drivers do.
+    """
+    need("mkfs.exfat")
+    img = blank(folder / name, 16)
+    sh("mkfs.exfat", img)
+    with img.open("r+b") as f:
+        volume = _Exfat(f)
+        volume.add("IMG_0001.JPG", photos["rocket"])
+        volume.add("IMG_0002.JPG", photos["coffee"], deleted=True)
+    return Built(img, {"IMG_0001.JPG": photos["rocket"]}, {"IMG_0002.JPG": photos["coffee"]})
+
+
+class _Exfat:
+    def __init__(self, f: io.BufferedRandom) -> None:
+        self.f = f
+        boot = self._read(0, 512)
+        assert boot[3:11] == b"EXFAT   "
+        self.sector = 1 << boot[108]
+        self.cluster = self.sector << boot[109]
+        self.heap = struct.unpack_from("<I", boot, 88)[0] * self.sector
+        self.root = struct.unpack_from("<I", boot, 96)[0]
+        entries = self._read(self._at(self.root), self.cluster)
+        self.slot = next(i for i in range(0, self.cluster, 32) if entries[i] == 0)
+        bitmap = next(i for i in range(0, self.cluster, 32) if entries[i] == 0x81)
+        self.bitmap = self._at(struct.unpack_from("<I", entries, bitmap + 20)[0])
+        self.next_cluster = 2 + max(i * 8 + b.bit_length() for i, b in enumerate(
+            self._read(self.bitmap, 512)) if b)
+
+    def _read(self, offset: int, size: int) -> bytes:
+        self.f.seek(offset)
+        return self.f.read(size)
+
+    def _write(self, offset: int, data: bytes) -> None:
+        self.f.seek(offset)
+        self.f.write(data)
+
+    def _at(self, cluster: int) -> int:
+        return self.heap + (cluster - 2) * self.cluster
+
+    def add(self, name: str, data: bytes, deleted: bool = False) -> None:
+        first = self.next_cluster
+        count = -(-len(data) // self.cluster)
+        self.next_cluster += count
+        self._write(self._at(first), data)
+        if not deleted:
+            for cluster in range(first, first + count):
+                bit = cluster - 2
+                byte = self._read(self.bitmap + bit // 8, 1)[0]
+                self._write(self.bitmap + bit // 8, bytes([byte | 1 << (bit % 8)]))
+        utf16 = name.encode("utf-16-le")
+        assert len(name) <= 15
+        name_hash = 0
+        for char in name.upper().encode("utf-16-le"):
+            name_hash = (((name_hash & 1) << 15) + (name_hash >> 1) + char) & 0xFFFF
+        stamp = (2024 - 1980) << 25 | 5 << 21 | 1 << 16 | 12 << 11  # 2024-05-01 12:00:00
+        in_use = 0 if deleted else 0x80
+        file_entry = bytearray(struct.pack("<BBHHHIII", 0x05 | in_use, 2, 0, 0x20, 0,
+                                           stamp, stamp, stamp)).ljust(32, b"\0")
+        stream = struct.pack("<BBBBHHQIIQ", 0x40 | in_use, 0x03, 0, len(name), name_hash, 0,
+                             len(data), 0, first, len(data))
+        name_entry = struct.pack("<BB", 0x41 | in_use, 0) + utf16.ljust(30, b"\0")
+        entry_set = bytearray(file_entry + stream + name_entry)
+        checksum = 0
+        for i, byte in enumerate(entry_set):
+            if i not in (2, 3):
+                checksum = (((checksum & 1) << 15) + (checksum >> 1) + byte) & 0xFFFF
+        struct.pack_into("<H", entry_set, 2, checksum)
+        self._write(self._at(self.root) + self.slot, bytes(entry_set))
+        self.slot += len(entry_set)

@@ -11,6 +11,7 @@ from disk_images import (
     KNOWN_MTIME,
     Built,
     blank,
+    build_exfat,
     build_ext4,
     build_fat,
     build_ntfs,
@@ -50,7 +51,7 @@ def content(occ: FileOccurrence) -> bytes:
 
 
 BUILDERS: dict[str, Callable[[Path, dict[str, bytes]], Built]] = {
-    "fat32": build_fat, "ext4": build_ext4, "ntfs": build_ntfs}
+    "fat32": build_fat, "ext4": build_ext4, "ntfs": build_ntfs, "exfat": build_exfat}
 
 
 @pytest.mark.parametrize("fs", sorted(BUILDERS))
