@@ -15,7 +15,8 @@ from sichter.evidence.walk import walk
 from sichter.settings import Limits
 
 MAGICS = [b"PK\x03\x04", b"PK\x05\x06", b"7z\xbc\xaf\x27\x1c", b"\x1f\x8b\x08", b"BZh9",
-          b"\xfd7zXZ\x00", b"Rar!\x1a\x07\x00", b"Rar!\x1a\x07\x01\x00"]
+          b"\xfd7zXZ\x00", b"Rar!\x1a\x07\x00", b"Rar!\x1a\x07\x01\x00",
+          b"ANDROID BACKUP\n5\n1\nnone\n", b"ANDROID BACKUP\n5\n0\nnone\n"]
 VALID = [_zip({"a/b.txt": b"hello" * 50, "c.bin": bytes(range(256))}),
          _tar_gz({"x/y.txt": b"world" * 50}),
          _7z({"p/q.txt": b"seven" * 50}),

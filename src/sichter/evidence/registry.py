@@ -32,7 +32,7 @@ register("zip", ZipReader())
 register("tar", TarReader())
 register("7z", SevenZipReader())
 register("rar", RarReader())
-for _kind in ("gzip", "bzip2", "xz"):
+for _kind in ("gzip", "bzip2", "xz", "android-backup"):
     register(_kind, CompressedReader(_kind))
 for _kind in ("ewf", "disk"):
     register(_kind, DiskImageReader(_kind))

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 MediaType = Literal["image", "video", "other"]
-ArchiveKind = Literal["zip", "tar", "gzip", "bzip2", "xz", "7z", "rar", "ewf", "disk"]
+ArchiveKind = Literal["zip", "tar", "gzip", "bzip2", "xz", "7z", "rar", "android-backup", "ewf",
+                      "disk"]
 
 SNIFF_BYTES = 4096  # enough for every signature below, including tar's ustar at 257
 # ISO 9660 puts its first volume descriptor ("CD001") at byte 32769, after a 32 KiB system
@@ -95,6 +96,7 @@ _PREFIXES: list[tuple[bytes, ContentType]] = [
     (b"PK\x05\x06", ContentType("application/zip", "other", "zip")),
     (b"PK\x07\x08", ContentType("application/zip", "other", "zip")),
     (b"7z\xbc\xaf\x27\x1c", ContentType("application/x-7z-compressed", "other", "7z")),
+    (b"ANDROID BACKUP\n", ContentType("application/x-android-backup", "other", "android-backup")),
     (b"Rar!\x1a\x07\x00", ContentType("application/vnd.rar", "other", "rar")),  # RAR 1.5-4
     (b"Rar!\x1a\x07\x01\x00", ContentType("application/vnd.rar", "other", "rar")),  # RAR 5
     (b"\x1f\x8b", ContentType("application/gzip", "other", "gzip")),
