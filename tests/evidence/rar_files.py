@@ -17,7 +17,7 @@ def rar4(members: dict[str, bytes], encrypted: frozenset[str] = frozenset()) -> 
     password flag (their data is then unreadable, as for a real encrypted member)."""
     out = [b"Rar!\x1a\x07\x00", _block(0x73, 0, bytes(6))]  # marker, archive header
     for name, data in members.items():
-        raw = name.encode()
+        raw = name.encode("utf-8", "surrogateescape")  # "\udce9" writes the byte 0xE9
         flags = 0x8000 | (0x0004 if name in encrypted else 0)  # long block [+ password]
         body = struct.pack("<IIBIIBBHI", len(data), len(data), 0, zlib.crc32(data), 0x5A8E0000,
                            20, 0x30, len(raw), 0x20) + raw  # store method (0x30)

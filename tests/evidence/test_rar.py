@@ -94,3 +94,10 @@ def test_garbage_after_the_rar_signature_is_a_clear_error(tmp_path: Path) -> Non
     assert "ev/bad.rar" in found
     bad = [d for d in done if str(d.locator).endswith("bad.rar")][0]
     assert bad.error and "RAR" in bad.error
+
+
+def test_a_rar_member_name_that_is_not_utf8_is_kept_escaped(tmp_path: Path) -> None:
+    (tmp_path / "ev").mkdir()
+    (tmp_path / "ev" / "n.rar").write_bytes(rar4({"caf\udce9.jpg": b"x" * 10}))  # Latin-1 é
+    found, _ = walked(tmp_path / "ev")
+    assert content(found["ev/n.rar!/caf\\xe9.jpg"]) == b"x" * 10

@@ -89,11 +89,10 @@ class RarReader:
 
 
 def _name(entry: Any) -> str:
-    try:
-        return str(entry.pathname)
-    except UnicodeDecodeError:  # a name in a legacy code page: keep its bytes visible
-        raw = entry.get_pathname_w() if hasattr(entry, "get_pathname_w") else None
-        return str(raw) if raw else "member-with-undecodable-name"
+    path = entry.pathname  # str, or the raw bytes when they are not UTF-8
+    if isinstance(path, bytes):
+        return path.decode("utf-8", "surrogateescape")  # escaped \xNN like every other name
+    return str(path) if path else "member-without-a-name"
 
 
 @cache
