@@ -74,6 +74,7 @@ class FileOccurrence:
     deleted: bool = False
     error: str | None = None  # known but unreadable (encrypted member, over a limit, ...)
     carved: bool = False  # recovered from unallocated space by its signature, not by metadata
+    original_path: str | None = None  # where a backup says the file was (iOS backups)
 
     @property
     def path(self) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from sichter.errors import EvidenceError, UsageError
-from sichter.evidence import registry
+from sichter.evidence import ios_backup, registry
 from sichter.evidence.locator import Locator, printable
 from sichter.evidence.model import (
     ContainerDone,
@@ -73,13 +73,17 @@ def _walk_folder(root: Path, source_id: str, limits: Limits,
         unreadable.append(exc)
 
     unreadable: list[OSError] = []
+    backups: dict[Path, dict[str, str]] = {}  # iOS backup folder -> {fileID: original path}
     for folder, dirnames, filenames in os.walk(root, onerror=on_error, followlinks=False):
         dirnames.sort()
         rel_folder = Path(folder).relative_to(root.parent)
+        if ios_backup.MANIFEST in filenames:
+            backups[Path(folder)] = ios_backup.manifest_paths(Path(folder))
+        names = backups.get(Path(folder).parent, {})  # files sit in <backup>/<2 hex>/
         for name in sorted(filenames):
             path = Path(folder) / name
             yield from _walk_file(path, Locator("file", (rel_folder / name).as_posix()),
-                                  source_id, limits, should_expand)
+                                  source_id, limits, should_expand, names.get(name))
         while unreadable:
             exc = unreadable.pop()
             bad = Path(exc.filename or folder)
@@ -101,7 +105,8 @@ def _times(st: os.stat_result) -> Timestamps:
 
 
 def _walk_file(path: Path, locator: Locator, source_id: str, limits: Limits,
-               should_expand: ShouldExpand) -> Iterator[WalkEvent]:
+               should_expand: ShouldExpand, original_path: str | None = None
+               ) -> Iterator[WalkEvent]:
     try:
         st = path.lstat()
     except OSError as exc:
@@ -118,7 +123,7 @@ def _walk_file(path: Path, locator: Locator, source_id: str, limits: Limits,
                              error="not a regular file (device, socket or pipe)")
         return
     occurrence = FileOccurrence(source_id, locator, OsPath(str(path)), size=st.st_size,
-                                times=_times(st))
+                                times=_times(st), original_path=original_path)
     yield occurrence
     try:
         with open_readonly(path) as f:

@@ -229,7 +229,7 @@ class _IngestRun:
             key=path_key(event.source, event.path), source=event.source, path=event.path,
             origin=[list(hop) for hop in event.locator.chain()], size=event.size,
             times=event.times.as_dict(), deleted=event.deleted, error=error, sha256=sha,
-            carved=event.carved))
+            carved=event.carved, original_path=event.original_path))
         self.progress.files += 1
         self.progress.bytes += event.size or 0
         if error or content_error:

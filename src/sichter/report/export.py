@@ -19,7 +19,8 @@ from sichter.store.models import Content, Occurrence
 
 FIELDS = ["path", "source", "size", "md5", "sha1", "sha256", "media_type", "mime", "width",
           "height", "pdq", "pdq_quality", "exif", "deleted", "error", "matches", "scores",
-          "priority", "category", "modified", "accessed", "changed", "created", "carved"]
+          "priority", "category", "modified", "accessed", "changed", "created", "carved",
+          "original_path"]
 
 
 def records(sessions: sessionmaker[Session], case_name: str) -> Iterator[dict[str, Any]]:
@@ -81,6 +82,7 @@ def _record(occ: Occurrence, content: Content | None) -> dict[str, Any]:
         "changed": occ.changed,
         "created": occ.created,
         "carved": bool(occ.carved),
+        "original_path": occ.original_path,
     }
 
 

@@ -54,6 +54,7 @@ class NewOccurrence:
     error: str | None
     sha256: str | None  # None when the content could not be read at all
     carved: bool = False  # recovered from unallocated space of a disk image
+    original_path: str | None = None  # where a backup says the file was (iOS backups)
 
 
 @dataclass
@@ -113,7 +114,7 @@ class IngestWriter:
                            size=o.size, modified=o.times.get("modified"),
                            accessed=o.times.get("accessed"), changed=o.times.get("changed"),
                            created=o.times.get("created"), deleted=o.deleted, error=o.error,
-                           carved=o.carved)
+                           carved=o.carved, original_path=o.original_path)
                 for o in occurrences
             )
             s.flush()

@@ -113,6 +113,7 @@ class Occurrence(Base):
     created: Mapped[str | None] = mapped_column(String(40))
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     carved: Mapped[bool] = mapped_column(Boolean, default=False)  # issue 3: from unallocated space
+    original_path: Mapped[str | None] = mapped_column(Text)  # what a backup names it (iOS)
     error: Mapped[str | None] = mapped_column(Text)
     is_container: Mapped[bool] = mapped_column(Boolean, default=False)
     expanded: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -46,14 +46,16 @@ class ItemDetail:
     analysis: dict[str, Any]
     derivatives: list[str]
     boxes: list[Box] = field(default_factory=list)
+    original_paths: dict[str, str] = field(default_factory=dict)  # path -> as a backup names it
 
 
 def item_detail(session: Session, case: Case, content_id: int) -> ItemDetail:
     content = session.get(Content, content_id)
     if content is None or content.case_id != case.id:
         raise UsageError(f"no content {content_id} in case {case.name!r}")
-    paths = list(session.scalars(select(Occurrence.path).where(
-        Occurrence.case_id == case.id, Occurrence.content_id == content_id).order_by(Occurrence.path)))
+    located = session.execute(select(Occurrence.path, Occurrence.original_path).where(
+        Occurrence.case_id == case.id, Occurrence.content_id == content_id).order_by(Occurrence.path)).all()
+    paths = [path for path, _ in located]
     t = triage_table(session)
     triage = None
     if t is not None:
@@ -67,7 +69,8 @@ def item_detail(session: Session, case: Case, content_id: int) -> ItemDetail:
                       content.error, paths, stack_members(session, case.id, [content_id])[content_id],
                       state_of(session, case.id, [content_id]).get(content_id), triage,
                       _known(session, case.id, content_id), analysis, derivs,
-                      boxes_in(analysis, content.width, content.height))
+                      boxes_in(analysis, content.width, content.height),
+                      {path: original for path, original in located if original})
 
 
 def _known(session: Session, case_id: int, content_id: int) -> dict[str, Any] | None:
