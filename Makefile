@@ -8,8 +8,8 @@ STAMP := $(VENV)/.installed
 APT_STAMP := /var/lib/sichter-apt.stamp
 # Debian packages the tests and the platform need (browser for UI tests, disk tools for
 # building test images, FFmpeg headers for building vpdq, pango for WeasyPrint PDFs,
-# libarchive for RAR archives).
-APT_PACKAGES := chromium ewf-tools sleuthkit dosfstools mtools ntfs-3g e2fsprogs exfatprogs pkg-config \
+# libarchive for RAR archives, qemu-img for virtual-disk test images).
+APT_PACKAGES := chromium ewf-tools sleuthkit dosfstools mtools ntfs-3g e2fsprogs exfatprogs qemu-utils pkg-config \
 	libavcodec-dev libavformat-dev libavfilter-dev libavdevice-dev libavutil-dev \
 	libswscale-dev libswresample-dev genisoimage libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils \
 	libarchive13

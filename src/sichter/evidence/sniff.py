@@ -12,7 +12,7 @@ from typing import Literal
 
 MediaType = Literal["image", "video", "other"]
 ArchiveKind = Literal["zip", "tar", "gzip", "bzip2", "xz", "7z", "rar", "android-backup", "ewf",
-                      "disk"]
+                      "disk", "vhd", "vmdk"]
 
 SNIFF_BYTES = 4096  # enough for every signature below, including tar's ustar at 257
 # ISO 9660 puts its first volume descriptor ("CD001") at byte 32769, after a 32 KiB system
@@ -97,6 +97,11 @@ _PREFIXES: list[tuple[bytes, ContentType]] = [
     (b"PK\x07\x08", ContentType("application/zip", "other", "zip")),
     (b"7z\xbc\xaf\x27\x1c", ContentType("application/x-7z-compressed", "other", "7z")),
     (b"ANDROID BACKUP\n", ContentType("application/x-android-backup", "other", "android-backup")),
+    # Virtual disks (a fixed VHD is raw bytes with a footer and is read as a raw disk).
+    (b"conectix", ContentType("application/x-vhd", "other", "vhd")),  # dynamic VHD
+    (b"vhdxfile", ContentType("application/x-vhdx", "other", "vhd")),
+    (b"KDMV", ContentType("application/x-vmdk", "other", "vmdk")),  # sparse VMDK
+    (b"# Disk DescriptorFile", ContentType("application/x-vmdk", "other", "vmdk")),
     (b"Rar!\x1a\x07\x00", ContentType("application/vnd.rar", "other", "rar")),  # RAR 1.5-4
     (b"Rar!\x1a\x07\x01\x00", ContentType("application/vnd.rar", "other", "rar")),  # RAR 5
     (b"\x1f\x8b", ContentType("application/gzip", "other", "gzip")),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -288,3 +289,42 @@ def test_ntfs_alternate_data_streams_are_listed_and_read(
         disk_photos["coffee"])
     assert sha(content(found["vol.img!/:kept.jpg"])) == sha(disk_photos["rocket"])
     assert done[-1].error is None
+
+
+@pytest.mark.parametrize(("qemu_format", "options"), [
+    ("vpc", "subformat=dynamic"), ("vhdx", ""), ("vmdk", "subformat=monolithicSparse"),
+    ("vmdk", "subformat=streamOptimized")],
+    ids=["VHD", "VHDX", "VMDK sparse", "VMDK stream-optimised"])
+def test_virtual_machine_disks_are_read_like_the_disk_they_hold(
+        qemu_format: str, options: str, tmp_path: Path, disk_photos: dict[str, bytes]) -> None:
+    need("qemu-img")
+    fat = build_fat(tmp_path, disk_photos)
+    disk = tmp_path / f"guest.{qemu_format}"
+    sh("qemu-img", "convert", "-O", qemu_format, *(["-o", options] if options else []),
+       fat.path, disk)
+    found, done, _ = walked(disk)
+    for inner, data in fat.files.items():
+        occ = found[f"{disk.name}!/{inner}"]
+        assert sha(content(occ)) == sha(data) and occ.error is None
+    for inner, data in fat.deleted.items():
+        assert found[f"{disk.name}!/{inner}"].deleted
+        assert sha(content(found[f"{disk.name}!/{inner}"])) == sha(data)
+    assert done[-1].error is None
+    # The same disk inside a zip (read from memory, no path) gives the same files.
+    zipped = tmp_path / "vm.zip"
+    with zipfile.ZipFile(zipped, "w") as archive:
+        archive.write(disk, disk.name)
+    inner_found, _, _ = walked(zipped)
+    first = next(iter(fat.files))
+    assert sha(content(inner_found[f"vm.zip!/{disk.name}!/{first}"])) == sha(fat.files[first])
+
+
+def test_a_cut_virtual_disk_is_a_clear_error(tmp_path: Path, disk_photos: dict[str, bytes]) -> None:
+    need("qemu-img")
+    fat = build_fat(tmp_path, disk_photos)
+    disk = tmp_path / "guest.vhdx"
+    sh("qemu-img", "convert", "-O", "vhdx", fat.path, disk)
+    cut = tmp_path / "cut.vhdx"
+    cut.write_bytes(disk.read_bytes()[: 1024 * 1024])
+    _, done, _ = walked(cut)
+    assert done[-1].error and "VHD" in done[-1].error

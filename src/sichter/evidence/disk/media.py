@@ -1,4 +1,5 @@
-"""The bytes of a disk image, whatever holds them: EWF segments, raw, split raw, or memory.
+"""The bytes of a disk image, whatever holds them: EWF segments, raw, split raw, virtual disks
+(VHD, VHDX, VMDK), or memory.
 
 Every backing opens evidence read-only. A ``Media`` only reads at offsets; volume systems and
 file systems are layered on top of it by the Sleuth Kit (see ``tsk.py``).
@@ -23,7 +24,7 @@ class Media(Protocol):
     """Random access to the bytes of an acquired medium."""
 
     size: int
-    format: str  # "ewf", "raw", "split-raw", "memory"
+    format: str  # "ewf", "raw", "split-raw", "vhd", "vmdk", "memory"
     missing: str | None  # a segment of the set that is absent, when one is known to be
 
     def read(self, offset: int, length: int) -> bytes: ...
@@ -156,6 +157,69 @@ class EwfMedia:
                 f.close()
 
 
+_VHD_DIFFERENCING = 4  # libvhdi's disk type of a disk that stores only changes to a parent
+
+
+class VirtualDiskMedia:
+    """A virtual machine's disk (VHD and VHDX through libvhdi, VMDK through libvmdk): the bytes
+    its guest saw, however the container stores them (dynamic, sparse, stream-optimised).
+
+    A differencing disk holds only what changed against a parent disk; alone it is refused with
+    the parent's name, as a VMDK whose extent files are not beside its descriptor is.
+    """
+
+    def __init__(self, fmt: str, path: Path | None, fileobj: BinaryIO | None) -> None:
+        self.format = fmt
+        self.missing: str | None = None
+        by_name = path is not None and fmt == "vmdk"  # libvmdk opens it (read-only) itself
+        self._owned = path is not None and not by_name
+        self._file = open_readonly(path) if self._owned and path is not None else fileobj
+        self._handle: Any = None
+        try:
+            if fmt == "vhd":
+                import pyvhdi
+
+                self._handle = pyvhdi.file()
+                self._handle.open_file_object(self._file)
+                if int(self._handle.get_disk_type()) == _VHD_DIFFERENCING:
+                    parent = self._handle.get_parent_filename() or "unknown"
+                    raise CorruptData(f"differencing virtual disk: only changes to its parent "
+                                      f"disk ({parent}), which is needed to read it")
+            else:
+                import pyvmdk
+
+                self._handle = pyvmdk.handle()
+                if path is not None:  # by name, so that a descriptor finds its extents beside it
+                    self._handle.open(str(path), "r")
+                    self._handle.open_extent_data_files()
+                else:  # from memory (inside an archive): one file that is its own extent
+                    self._handle.open_file_object(self._file)
+                    self._handle.open_extent_data_files_as_file_objects([self._file])
+            self.size = int(self._handle.get_media_size())
+        except CorruptData:
+            self.close()
+            raise
+        except (OSError, RuntimeError, ValueError, TypeError) as exc:
+            self.close()
+            raise CorruptData(f"{fmt.upper()} virtual disk cannot be opened (truncated, corrupt "
+                              f"or missing extent files?): {str(exc).split('. ')[0]}") from exc
+
+    def read(self, offset: int, length: int) -> bytes:
+        try:
+            self._handle.seek(offset)
+            return bytes(self._handle.read(max(0, min(length, self.size - offset))))
+        except (OSError, RuntimeError, ValueError) as exc:
+            raise CorruptData(f"{self.format.upper()} virtual disk unreadable at offset "
+                              f"{offset:,}: {str(exc).split('. ')[0]}") from exc
+
+    def close(self) -> None:
+        if self._handle is not None:
+            with contextlib.suppress(OSError, RuntimeError):
+                self._handle.close()
+        if self._owned and self._file is not None:
+            self._file.close()
+
+
 _EWF_FILE_HEADER = 13  # signature, fields start, segment number, fields end
 _EWF_SECTION = 76  # type[16], next offset, size, padding, checksum
 _EWF_MAX_SECTIONS = 1_000_000
@@ -237,7 +301,8 @@ def split_raw_gap(segments: list[Path]) -> str | None:
 
 
 def open_media(kind: str, path: Path | None, fileobj: BinaryIO | None) -> Media:
-    """Open an image sniffed as ``kind`` ("ewf" or "disk") from its path when it has one."""
+    """Open an image sniffed as ``kind`` ("ewf", "disk", "vhd", "vmdk") from its path when it
+    has one."""
     if kind == "ewf":
         if path is not None:
             return EwfMedia(segments=ewf_segments(path))
@@ -249,4 +314,6 @@ def open_media(kind: str, path: Path | None, fileobj: BinaryIO | None) -> Media:
                              missing=split_raw_gap(segments))
         assert fileobj is not None
         return StreamMedia(fileobj)
+    if kind in ("vhd", "vmdk"):
+        return VirtualDiskMedia(kind, path, fileobj)
     raise UnsupportedFormat(f"not a disk image kind: {kind}")
