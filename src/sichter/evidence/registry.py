@@ -34,5 +34,5 @@ register("7z", SevenZipReader())
 register("rar", RarReader())
 for _kind in ("gzip", "bzip2", "xz", "android-backup"):
     register(_kind, CompressedReader(_kind))
-for _kind in ("ewf", "disk", "vhd", "vmdk"):
+for _kind in ("ewf", "disk", "vhd", "vmdk", "qcow"):
     register(_kind, DiskImageReader(_kind))

@@ -293,8 +293,8 @@ def test_ntfs_alternate_data_streams_are_listed_and_read(
 
 @pytest.mark.parametrize(("qemu_format", "options"), [
     ("vpc", "subformat=dynamic"), ("vhdx", ""), ("vmdk", "subformat=monolithicSparse"),
-    ("vmdk", "subformat=streamOptimized")],
-    ids=["VHD", "VHDX", "VMDK sparse", "VMDK stream-optimised"])
+    ("vmdk", "subformat=streamOptimized"), ("qcow2", "")],
+    ids=["VHD", "VHDX", "VMDK sparse", "VMDK stream-optimised", "QCOW2"])
 def test_virtual_machine_disks_are_read_like_the_disk_they_hold(
         qemu_format: str, options: str, tmp_path: Path, disk_photos: dict[str, bytes]) -> None:
     need("qemu-img")
@@ -328,3 +328,15 @@ def test_a_cut_virtual_disk_is_a_clear_error(tmp_path: Path, disk_photos: dict[s
     cut.write_bytes(disk.read_bytes()[: 1024 * 1024])
     _, done, _ = walked(cut)
     assert done[-1].error and "VHD" in done[-1].error
+
+
+def test_a_virtual_disk_that_only_holds_changes_names_the_disk_it_needs(
+        tmp_path: Path, disk_photos: dict[str, bytes]) -> None:
+    need("qemu-img")
+    fat = build_fat(tmp_path, disk_photos)
+    base = tmp_path / "base.qcow2"
+    sh("qemu-img", "convert", "-O", "qcow2", fat.path, base)
+    overlay = tmp_path / "snapshot.qcow2"
+    sh("qemu-img", "create", "-f", "qcow2", "-b", base.name, "-F", "qcow2", overlay)
+    _, done, _ = walked(overlay)
+    assert done[-1].error and "base.qcow2" in done[-1].error and "needed" in done[-1].error

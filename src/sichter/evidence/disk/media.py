@@ -24,7 +24,7 @@ class Media(Protocol):
     """Random access to the bytes of an acquired medium."""
 
     size: int
-    format: str  # "ewf", "raw", "split-raw", "vhd", "vmdk", "memory"
+    format: str  # "ewf", "raw", "split-raw", "vhd", "vmdk", "qcow", "memory"
     missing: str | None  # a segment of the set that is absent, when one is known to be
 
     def read(self, offset: int, length: int) -> bytes: ...
@@ -161,7 +161,8 @@ _VHD_DIFFERENCING = 4  # libvhdi's disk type of a disk that stores only changes 
 
 
 class VirtualDiskMedia:
-    """A virtual machine's disk (VHD and VHDX through libvhdi, VMDK through libvmdk): the bytes
+    """A virtual machine's disk (VHD and VHDX through libvhdi, VMDK through libvmdk, QCOW2
+    through libqcow): the bytes
     its guest saw, however the container stores them (dynamic, sparse, stream-optimised).
 
     A differencing disk holds only what changed against a parent disk; alone it is refused with
@@ -185,6 +186,17 @@ class VirtualDiskMedia:
                     parent = self._handle.get_parent_filename() or "unknown"
                     raise CorruptData(f"differencing virtual disk: only changes to its parent "
                                       f"disk ({parent}), which is needed to read it")
+            elif fmt == "qcow":
+                import pyqcow
+
+                self._handle = pyqcow.file()
+                self._handle.open_file_object(self._file)
+                if self._handle.get_backing_filename():
+                    raise CorruptData(f"QCOW image with a backing file: only changes to "
+                                      f"{self._handle.get_backing_filename()}, which is needed "
+                                      "to read it")
+                if self._handle.is_locked():
+                    raise CorruptData("encrypted QCOW image (password required)")
             else:
                 import pyvmdk
 
@@ -301,7 +313,7 @@ def split_raw_gap(segments: list[Path]) -> str | None:
 
 
 def open_media(kind: str, path: Path | None, fileobj: BinaryIO | None) -> Media:
-    """Open an image sniffed as ``kind`` ("ewf", "disk", "vhd", "vmdk") from its path when it
+    """Open an image sniffed as ``kind`` ("ewf", "disk", "vhd", "vmdk", "qcow") from its path when it
     has one."""
     if kind == "ewf":
         if path is not None:
@@ -314,6 +326,6 @@ def open_media(kind: str, path: Path | None, fileobj: BinaryIO | None) -> Media:
                              missing=split_raw_gap(segments))
         assert fileobj is not None
         return StreamMedia(fileobj)
-    if kind in ("vhd", "vmdk"):
+    if kind in ("vhd", "vmdk", "qcow"):
         return VirtualDiskMedia(kind, path, fileobj)
     raise UnsupportedFormat(f"not a disk image kind: {kind}")
