@@ -12,11 +12,10 @@ import zlib
 from pathlib import Path
 
 import pytest
+from walk_support import content, walked
 
 from sichter.demo.photos import encode, sample
-from sichter.evidence.model import ContainerDone, FileOccurrence, open_payload
-from sichter.evidence.walk import walk
-from sichter.settings import Limits
+from sichter.evidence.model import FileOccurrence
 
 
 def tar_of(members: dict[str, bytes]) -> bytes:
@@ -35,21 +34,8 @@ def backup(members: dict[str, bytes], compressed: bool = True, encryption: str =
     return header + (zlib.compress(tar) if compressed else tar)
 
 
-def walked(folder: Path) -> tuple[dict[str, FileOccurrence], list[ContainerDone]]:
-    found: dict[str, FileOccurrence] = {}
-    done: list[ContainerDone] = []
-    for event in walk(folder, Limits()):
-        if isinstance(event, ContainerDone):
-            done.append(event)
-        else:
-            found[event.path] = event
-    return found, done
-
-
 def sha(occ: FileOccurrence) -> str:
-    assert occ.payload is not None, occ.error
-    with open_payload(occ.payload) as f:
-        return hashlib.sha256(f.read()).hexdigest()
+    return hashlib.sha256(content(occ)).hexdigest()
 
 
 @pytest.mark.parametrize("compressed", [True, False], ids=["compressed", "plain"])

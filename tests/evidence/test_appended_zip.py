@@ -11,12 +11,11 @@ from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from walk_support import content, walked
 
 from sichter.demo.photos import encode, sample
-from sichter.evidence.model import ContainerDone, FileOccurrence, open_payload
+from sichter.evidence.model import FileOccurrence
 from sichter.evidence.sniff import appended_zip
-from sichter.evidence.walk import walk
-from sichter.settings import Limits
 
 
 def zipped(members: dict[str, bytes], comment: bytes = b"") -> bytes:
@@ -28,14 +27,8 @@ def zipped(members: dict[str, bytes], comment: bytes = b"") -> bytes:
     return out.getvalue()
 
 
-def walked(path: Path) -> dict[str, FileOccurrence]:
-    return {e.path: e for e in walk(path, Limits()) if not isinstance(e, ContainerDone)}
-
-
 def sha(occ: FileOccurrence) -> str:
-    assert occ.payload is not None
-    with open_payload(occ.payload) as f:
-        return hashlib.sha256(f.read()).hexdigest()
+    return hashlib.sha256(content(occ)).hexdigest()
 
 
 def test_a_zip_appended_to_a_photo_is_opened(tmp_path: Path) -> None:
@@ -44,7 +37,7 @@ def test_a_zip_appended_to_a_photo_is_opened(tmp_path: Path) -> None:
     (tmp_path / "ev").mkdir()
     (tmp_path / "ev" / "holiday.jpg").write_bytes(
         photo + zipped({"x/inner.png": hidden}, comment=b"c" * 1000))
-    found = walked(tmp_path / "ev")
+    found, _ = walked(tmp_path / "ev")
     assert sha(found["ev/holiday.jpg!/x/inner.png"]) == hashlib.sha256(hidden).hexdigest()
     assert found["ev/holiday.jpg"].error is None
 
@@ -56,7 +49,7 @@ def test_a_photo_ending_in_bytes_like_a_zip_end_is_only_a_photo(tmp_path: Path) 
     (tmp_path / "ev").mkdir()
     (tmp_path / "ev" / "a.jpg").write_bytes(photo + fake_end)
     (tmp_path / "ev" / "b.jpg").write_bytes(photo + b"PK\x05\x06" + bytes(40))
-    found = walked(tmp_path / "ev")
+    found, _ = walked(tmp_path / "ev")
     assert set(found) == {"ev/a.jpg", "ev/b.jpg"}
     assert all(o.error is None for o in found.values())
 

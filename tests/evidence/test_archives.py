@@ -9,25 +9,14 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from walk_support import walked as _members
 
 from sichter.demo import hostile
 from sichter.demo.build import _7z, _tar_gz, _zip
 from sichter.demo.photos import encode, sample
-from sichter.evidence.model import ContainerDone, FileOccurrence, Inline, open_payload
+from sichter.evidence.model import FileOccurrence, Inline, open_payload
 from sichter.evidence.walk import walk
 from sichter.settings import Limits
-
-
-def _members(path: Path, limits: Limits | None = None
-             ) -> tuple[dict[str, FileOccurrence], list[ContainerDone]]:
-    occurrences: dict[str, FileOccurrence] = {}
-    done: list[ContainerDone] = []
-    for event in walk(path, limits or Limits()):
-        if isinstance(event, ContainerDone):
-            done.append(event)
-        else:
-            occurrences[event.path] = event
-    return occurrences, done
 
 
 def _sha(occ: FileOccurrence) -> str:

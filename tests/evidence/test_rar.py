@@ -9,35 +9,16 @@ from pathlib import Path
 
 import pytest
 from rar_files import rar4, rar5
+from walk_support import content, walked
 
 from sichter.demo.build import _zip
 from sichter.demo.photos import encode, sample
-from sichter.evidence.model import ContainerDone, FileOccurrence, open_payload
 from sichter.evidence.sniff import sniff
-from sichter.evidence.walk import walk
 from sichter.settings import Limits
-
-
-def walked(path: Path, limits: Limits | None = None
-           ) -> tuple[dict[str, FileOccurrence], list[ContainerDone]]:
-    found: dict[str, FileOccurrence] = {}
-    done: list[ContainerDone] = []
-    for event in walk(path, limits or Limits()):
-        if isinstance(event, ContainerDone):
-            done.append(event)
-        else:
-            found[event.path] = event
-    return found, done
 
 
 def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def content(occ: FileOccurrence) -> bytes:
-    assert occ.payload is not None, occ.error
-    with open_payload(occ.payload) as f:
-        return f.read()
 
 
 @pytest.mark.parametrize("make", [rar4, rar5], ids=["RAR 4", "RAR 5"])
