@@ -15,7 +15,7 @@ from pathlib import Path
 from sichter.evidence.readonly import open_readonly
 
 MANIFEST = "Manifest.db"
-MAX_MANIFEST_BYTES = 1 << 30
+MAX_MANIFEST_BYTES = 256 << 20  # read into memory by the walking process; large phones: ~100 MB
 _SQLITE = b"SQLite format 3\x00"
 
 
