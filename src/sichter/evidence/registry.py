@@ -8,6 +8,7 @@ from sichter.evidence.model import ContainerReader
 from sichter.evidence.rar_reader import RarReader
 from sichter.evidence.sevenzip_reader import SevenZipReader
 from sichter.evidence.tar_reader import TarReader
+from sichter.evidence.thumbcache_reader import ThumbcacheReader
 from sichter.evidence.zip_reader import ZipReader
 
 _READERS: dict[str, ContainerReader] = {}
@@ -32,6 +33,7 @@ register("zip", ZipReader())
 register("tar", TarReader())
 register("7z", SevenZipReader())
 register("rar", RarReader())
+register("thumbcache", ThumbcacheReader())
 for _kind in ("gzip", "bzip2", "xz", "android-backup"):
     register(_kind, CompressedReader(_kind))
 for _kind in ("ewf", "disk", "vhd", "vmdk", "qcow"):

@@ -12,7 +12,7 @@ from typing import Literal
 
 MediaType = Literal["image", "video", "other"]
 ArchiveKind = Literal["zip", "tar", "gzip", "bzip2", "xz", "7z", "rar", "android-backup", "ewf",
-                      "disk", "vhd", "vmdk", "qcow"]
+                      "disk", "vhd", "vmdk", "qcow", "thumbcache"]
 
 SNIFF_BYTES = 4096  # enough for every signature below, including tar's ustar at 257
 # ISO 9660 puts its first volume descriptor ("CD001") at byte 32769, after a 32 KiB system
@@ -103,6 +103,7 @@ _PREFIXES: list[tuple[bytes, ContentType]] = [
     (b"KDMV", ContentType("application/x-vmdk", "other", "vmdk")),  # sparse VMDK
     (b"# Disk DescriptorFile", ContentType("application/x-vmdk", "other", "vmdk")),
     (b"QFI\xfb", ContentType("application/x-qemu-disk", "other", "qcow")),
+    (b"CMMM", ContentType("application/x-windows-thumbcache", "other", "thumbcache")),
     (b"Rar!\x1a\x07\x00", ContentType("application/vnd.rar", "other", "rar")),  # RAR 1.5-4
     (b"Rar!\x1a\x07\x01\x00", ContentType("application/vnd.rar", "other", "rar")),  # RAR 5
     (b"\x1f\x8b", ContentType("application/gzip", "other", "gzip")),
