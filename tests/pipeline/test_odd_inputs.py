@@ -141,3 +141,19 @@ def test_a_zip_appended_to_a_photo_is_ingested_and_its_member_read_back(
         content = s.scalars(select(Content).where(Content.sha256 == member["sha256"])).one()
         assert read_original(s, content, settings.limits) == hidden
 
+
+
+def test_a_file_with_an_mbr_like_start_is_typed_with_its_size_as_the_walker_types_it(
+        settings: Settings, store: sessionmaker[Session], tmp_path: Path) -> None:
+    # Sector 0 looks like an MBR with one untyped partition of 1,000 sectors: a disk image only
+    # if the file is long enough to hold it. This one is 4 KB.
+    head = bytearray(4096)
+    head[446:462] = bytes([0, 0, 0, 0, 0, 0, 0, 0]) + (1).to_bytes(4, "little") \
+        + (1000).to_bytes(4, "little")
+    head[510:512] = b"\x55\xaa"
+    root = tmp_path / "ev"
+    root.mkdir()
+    (root / "blob.bin").write_bytes(bytes(head))
+    ingest(settings, store, "c1", [root])
+    row = {r["path"]: r for r in records(store, "c1")}["ev/blob.bin"]
+    assert row["mime"] == "application/octet-stream" and row["error"] is None

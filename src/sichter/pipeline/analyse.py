@@ -93,6 +93,9 @@ def read_and_digest(payload: Payload, keep_images_up_to: int) -> tuple[Digests, 
             else:
                 kept = None
             chunk = stream.read(READ_CHUNK)
+    # Typed again now that the size is known, as the walker typed it: some signs are weak
+    # without it (an untyped partition that must end inside the image).
+    ctype = sniff(first[:DEEP_SNIFF_BYTES], size)
     digests = Digests(size, {n: a.hexdigest() for n, a in accumulators.items()}, ctype.mime,
                       ctype.media_type)
     return digests, (b"".join(kept) if kept is not None else None)
