@@ -177,6 +177,14 @@ class ExpansionBudget:
         """Bytes the container may still expand by before it is called a bomb."""
         return max(0.0, self._cap() - self.expanded)
 
+    def take_member(self) -> str | None:
+        """Count one more member; when the member limit is already reached, count nothing and
+        say why the container's reading stops."""
+        if self.members >= self.max_members:
+            return f"more than {self.max_members:,} members (limit); rest not read"
+        self.members += 1
+        return None
+
     def describe_bomb(self) -> str:
         cap = int(self._cap())
         return (

@@ -66,10 +66,8 @@ class RarReader:
                 break
             if not entry.isfile:
                 continue  # folders and links carry no content of their own
-            if budget.members >= budget.max_members:
-                error = f"more than {budget.max_members:,} members (limit); rest not read"
+            if error := budget.take_member():
                 break
-            budget.members += 1
             count += 1
             name = _name(entry)
             data, member_error = _read(entry, budget, archive_error)

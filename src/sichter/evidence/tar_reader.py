@@ -46,10 +46,8 @@ class TarReader:
                     break
                 if not info.isfile():
                     continue  # directories, links and devices carry no content of their own
-                if budget.members >= budget.max_members:
-                    error = f"more than {budget.max_members:,} members (limit); rest not read"
+                if error := budget.take_member():
                     break
-                budget.members += 1
                 count += 1
                 payload = None
                 occ_error: str | None = None

@@ -66,10 +66,8 @@ class ThumbcacheReader:
             data = _thumbnail(entry, version)
             if data is None:
                 continue  # a placeholder entry without a picture
-            if budget.members >= budget.max_members:
-                error = f"more than {budget.max_members:,} members (limit); rest not read"
+            if error := budget.take_member():
                 break
-            budget.members += 1
             budget.expanded += len(data)
             count += 1
             suffix = next((s for sig, s in _KINDS if data.startswith(sig)), ".bin")

@@ -44,10 +44,8 @@ class ZipReader:
                     # Read as CP437 (one character per byte, so lossless): back to the bytes,
                     # then UTF-8 where they are; the locator escapes the bytes that are not.
                     name = name.encode("cp437").decode("utf-8", "surrogateescape")
-                if budget.members >= budget.max_members:
-                    error = f"more than {budget.max_members:,} members (limit); rest not read"
+                if error := budget.take_member():
                     break
-                budget.members += 1
                 count += 1
                 locator = parent.locator.child(self.kind, names.unique(name))
                 occ_error: str | None = None
