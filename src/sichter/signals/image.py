@@ -43,6 +43,7 @@ class DecodedImage:
     # image stages run so that they can reuse what a signal already derived.
     signals: dict[str, ImageSignalValue] = field(default_factory=dict)
     _pixels: np.ndarray | None = field(default=None, repr=False)
+    _upright: tuple[Image.Image, np.ndarray] | None = field(default=None, repr=False)
 
     @property
     def pixels(self) -> np.ndarray:
@@ -264,8 +265,10 @@ def upright(decoded: DecodedImage) -> tuple[Image.Image, np.ndarray]:
     """
     if not decoded.orientation or decoded.orientation == 1:
         return decoded.image, decoded.pixels
-    image = _apply_orientation(decoded.image, decoded.orientation)
-    return image, rgb_pixels(image)
+    if decoded._upright is None:  # turned once; the thumbnail and the ai stage both ask
+        image = _apply_orientation(decoded.image, decoded.orientation)
+        decoded._upright = image, rgb_pixels(image)
+    return decoded._upright
 
 
 def thumbnail_jpeg(decoded: DecodedImage, size: int, quality: int = 80) -> bytes:
