@@ -162,11 +162,12 @@ _VHD_DIFFERENCING = 4  # libvhdi's disk type of a disk that stores only changes 
 
 class VirtualDiskMedia:
     """A virtual machine's disk (VHD and VHDX through libvhdi, VMDK through libvmdk, QCOW2
-    through libqcow): the bytes
-    its guest saw, however the container stores them (dynamic, sparse, stream-optimised).
+    through libqcow): the bytes its guest saw, however the container stores them (dynamic,
+    sparse, stream-optimised).
 
-    A differencing disk holds only what changed against a parent disk; alone it is refused with
-    the parent's name, as a VMDK whose extent files are not beside its descriptor is.
+    A differencing disk (a QCOW2 overlay) holds only what changed against a parent disk; alone
+    it is refused with the parent's name, as a VMDK whose extent files are not beside its
+    descriptor is.
     """
 
     def __init__(self, fmt: str, path: Path | None, fileobj: BinaryIO | None) -> None:
@@ -313,8 +314,8 @@ def split_raw_gap(segments: list[Path]) -> str | None:
 
 
 def open_media(kind: str, path: Path | None, fileobj: BinaryIO | None) -> Media:
-    """Open an image sniffed as ``kind`` ("ewf", "disk", "vhd", "vmdk", "qcow") from its path when it
-    has one."""
+    """Open an image sniffed as ``kind`` ("ewf", "disk", "vhd", "vmdk", "qcow") from its path
+    when it has one."""
     if kind == "ewf":
         if path is not None:
             return EwfMedia(segments=ewf_segments(path))

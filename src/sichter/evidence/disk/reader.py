@@ -32,8 +32,8 @@ from sichter.evidence.naming import MemberNames
 
 
 class DiskImageReader:
-    """Reads EWF (``kind="ewf"``), raw (``kind="disk"``) and virtual-disk (``"vhd"``, ``"vmdk"``)
-    images with libewf, libvhdi, libvmdk and the Sleuth Kit."""
+    """Reads EWF (``kind="ewf"``), raw (``kind="disk"``) and virtual-disk (``"vhd"``, ``"vmdk"``,
+    ``"qcow"``) images with libewf, libvhdi, libvmdk, libqcow and the Sleuth Kit."""
 
     def __init__(self, kind: str) -> None:
         self.kind = kind

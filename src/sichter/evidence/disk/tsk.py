@@ -285,6 +285,14 @@ def _named_streams(entry: Any, path: str, deleted: bool, meta: Any) -> Iterator[
     yield from sorted(found, key=lambda f: f.path)
 
 
+def _is_read_stream(file: FsFile, attribute: Any) -> bool:
+    """Whether ``attribute`` holds the data ``file`` stands for: its unnamed stream, or the
+    named stream it was listed as."""
+    if file.stream is None:
+        return not attribute.info.name
+    return int(attribute.info.id) == file.stream
+
+
 def read_at(file: FsFile, offset: int, size: int) -> bytes:
     """Up to ``size`` bytes of the file (or of its named stream) from ``offset``."""
     if file.stream is None:
@@ -308,8 +316,7 @@ def allocated_bytes(file: FsFile) -> int | None:
             if int(attribute.info.type) not in (int(pytsk3.TSK_FS_ATTR_TYPE_DEFAULT),
                                                 int(pytsk3.TSK_FS_ATTR_TYPE_NTFS_DATA)):
                 continue
-            if (file.stream is None) != (not attribute.info.name) or (
-                    file.stream is not None and int(attribute.info.id) != file.stream):
+            if not _is_read_stream(file, attribute):
                 continue  # another stream of the same file
             for run in attribute:
                 if not int(run.flags) & sparse:
