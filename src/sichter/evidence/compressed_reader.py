@@ -97,7 +97,7 @@ class CompressedReader:
         try:
             with self._open(fileobj, dataclasses.replace(budget)) as probe:
                 head = probe.read(512)
-        except (CorruptData, EvidenceError):
+        except EvidenceError:  # CorruptData included
             if self.kind == "android-backup":
                 raise  # an encrypted or damaged header: nothing inside can be read
             head = b""  # a bomb will be reported when read for real below
