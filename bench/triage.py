@@ -1,7 +1,7 @@
 """AI triage throughput: Sichter's ingest with every registered stage against a loop of
 NudeNet's own ``NudeDetector().detect(path)`` over the same files, in the same run.
 
-    .venv/bin/python bench/triage.py [--n 200] [--workers 2 3] [--int8] [--skip-ingest]
+    .venv/bin/python bench/triage.py [--n 200] [--workers 2 3] [--fp32] [--skip-ingest]
 
 Photos: benign 3–12 MP JPEGs (bench/ingest.py's generator, cached in bench/out/). Prints:
 
@@ -11,12 +11,14 @@ Photos: benign 3–12 MP JPEGs (bench/ingest.py's generator, cached in bench/out
    distorts least): read+hash, decode, core PDQ, thumbnail+seal, and every registered image
    stage by name (pdq_dihedral, orb_ransac, ai, ...), with the ai stage split into detector
    pre-processing / inference / post-processing, faces+age and embedding per face image;
-3. detector variants: square (NudeNet's) vs rectangular letterbox, optionally int8 (Sichter's
-   opt-in copy, sichter.classify.nudenet_int8, made in a temp dir): inference ms and score
-   drift against the square fp32 reference over the photos plus scikit-image's samples;
+3. detector variants: square (NudeNet's) vs rectangular letterbox, fp32 and (with --fp32)
+   int8 (Sichter's default copy, sichter.classify.nudenet_int8, made in a temp dir):
+   inference ms and score drift against the square fp32 reference over the photos plus
+   scikit-image's samples;
 4. end-to-end ingest photos/s for each worker count, with every stage and without the robust
    ORB features (the issue's target pipeline: hash, decode, PDQ, explicitness, faces/age,
-   store), embeddings on (and off with --embeddings-off), and the ratio to the NudeNet loop
+   store), with the default int8 detector (and the fp32 one with --fp32), embeddings on (and
+   off with --embeddings-off), and the ratio to the NudeNet loop
    measured right after. Start-up counts for Sichter (workers, models); use --n 1000 or more
    so that it weighs as little as in a real case.
 
@@ -202,7 +204,7 @@ def detections(outputs: list[Any], blob: Any, side: int, image: Any) -> list[Any
 
 
 def _int8_session() -> Any:
-    """Sichter's opt-in int8 detector (sichter.classify.nudenet_int8), made in a temp dir."""
+    """Sichter's default int8 detector (sichter.classify.nudenet_int8), made in a temp dir."""
     from sichter.classify import nudenet_int8, nudenet_onnx
 
     tmp = Path(tempfile.mkdtemp(prefix="sichter-int8-"))
@@ -256,7 +258,7 @@ class CpuMeter:
 
 
 def run_ingest(folder: Path, workers: int, embeddings: bool, skip: tuple[str, ...] = (),
-               precision: str = "fp32") -> tuple[float, int, CpuMeter, float]:
+               precision: str = "int8") -> tuple[float, int, CpuMeter, float]:
     """Wall seconds, files, CPU meter, and the steady rate: photos/s between 10 % and 90 % of the
     files (what a 10^5-photo case sees, with worker start-up and the post-ingest stages off it)."""
     from sichter.pipeline.ingest import ingest
@@ -277,7 +279,7 @@ def run_ingest(folder: Path, workers: int, embeddings: bool, skip: tuple[str, ..
             # Made once per installation (3-4 s), not per ingest: not counted here.
             from sichter.classify import nudenet_int8
 
-            nudenet_int8.model_path(settings.home / "models")
+            nudenet_int8.model_path(settings.models_dir)
         total = sum(1 for _ in folder.glob("*.jpg"))
         marks: dict[int, float] = {}
 
@@ -316,7 +318,9 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=200)
     parser.add_argument("--workers", type=int, nargs="+", default=[2])
     parser.add_argument("--stage-limit", type=int, default=60, help="photos for per-stage times")
-    parser.add_argument("--int8", action="store_true", help="also measure an int8 detector")
+    parser.add_argument("--fp32", "--int8", dest="both", action="store_true",
+                        help="also measure the other detector precision: ingest with fp32, "
+                             "detector variants with int8 (--int8 is the earlier name)")
     parser.add_argument("--skip-ingest", action="store_true")
     parser.add_argument("--only-ingest", action="store_true")
     parser.add_argument("--embeddings-off", action="store_true",
@@ -331,14 +335,14 @@ def main() -> None:
     if not args.only_ingest:
         one_off()
         stage_times(files, args.stage_limit)
-        detector_variants(files, args.stage_limit, args.int8)
+        detector_variants(files, args.stage_limit, args.both)
     if args.skip_ingest:
         return
     # The issue's target pipeline is hash, decode, PDQ, explicitness, faces/age, store; the
     # robust ORB features (issue 4) come on top, so both are measured.
-    variants = [("all stages", (), "fp32"), ("without robust ORB features", ("orb_ransac",), "fp32")]
-    if args.int8:
-        variants.append(("without robust ORB features, int8 detector", ("orb_ransac",), "int8"))
+    variants = [("all stages", (), "int8"), ("without robust ORB features", ("orb_ransac",), "int8")]
+    if args.both:
+        variants.append(("without robust ORB features, fp32 detector", ("orb_ransac",), "fp32"))
     embedding_modes = (True, False) if args.embeddings_off else (True,)
     best: dict[str, float] = {}
     best_cpu: dict[str, float] = {}

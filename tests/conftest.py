@@ -28,6 +28,20 @@ def plaintext_image_in() -> Callable[[bytes], bytes | None]:
     return found
 
 
+@pytest.fixture(scope="session", autouse=True)
+def derived_models_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One folder for models made on this machine (the int8 detector, 3 s to make) shared by
+    every test's home and CLI subprocess, as an installation shares one across its homes."""
+    path = tmp_path_factory.mktemp("derived-models")
+    before = os.environ.get("SICHTER_DERIVED_MODELS_DIR")
+    os.environ["SICHTER_DERIVED_MODELS_DIR"] = str(path)
+    yield path
+    if before is None:
+        os.environ.pop("SICHTER_DERIVED_MODELS_DIR", None)
+    else:
+        os.environ["SICHTER_DERIVED_MODELS_DIR"] = before
+
+
 PG_ADMIN_URL = os.environ.get("SICHTER_TEST_PG_URL",
                               "postgresql+psycopg://postgres@localhost:5432/test")
 

@@ -42,6 +42,15 @@ def rescore_cmd(
             refresh_queue(s, case_id)
         console.print(f"rescored {summary.contents} contents of {case}: "
                       + ", ".join(f"{k} {v}" for k, v in sorted(summary.tiers.items())))
+        if summary.precision:
+            from rich.markup import escape
+
+            p = summary.precision
+            console.print(f"int8 detector checked against fp32 on {p.checked} images: explicit "
+                          f"score difference up to {p.explicit_diff_max:.3f} (mean "
+                          f"{p.explicit_diff_mean:.4f})")
+            if (warning := p.warning()):
+                console.print(f"[yellow]{escape(warning)}")
         from sichter.web.services.learning import apply_promoted_model, queue_order
 
         applied = apply_promoted_model(sessions, case_id)  # a promoted learned model, if any

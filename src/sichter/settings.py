@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SICHTER_", env_nested_delimiter="__")
 
     home: Path = Path("sichter-data")
+    derived_models_dir: Path | None = Field(
+        None, description="where models made on this machine from the installed ones are kept "
+                          "(the int8 detector); default <home>/models. Several homes on one "
+                          "machine may share one")
     database_url: str | None = None
     master_key: str | None = Field(None, description="base64 AES-256 key; else <home>/master.key")
     user: str | None = None
@@ -70,7 +74,7 @@ class Settings(BaseSettings):
 
     @property
     def models_dir(self) -> Path:
-        return models_dir(self.home)
+        return self.derived_models_dir or models_dir(self.home)
 
     @property
     def effective_user(self) -> str:

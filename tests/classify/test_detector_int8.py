@@ -91,7 +91,7 @@ def test_a_home_where_the_model_cannot_be_made_gives_a_clear_error_per_image(
     evidence.mkdir()
     (evidence / "astronaut.jpg").write_bytes(encode(sample("astronaut"), "JPEG"))
     (home / "models").write_text("a file where the models directory should be")
-    settings = load_settings(home, workers=1, user="tester",
+    settings = load_settings(home, workers=1, user="tester", derived_models_dir=home / "models",
                              triage={"detector_precision": "int8"})
     sessions = open_store(settings.effective_database_url)
     create_case(sessions, load_master_key(settings.home, settings.master_key), "q", None, "tester")
@@ -109,7 +109,8 @@ def test_sichter_models_lists_the_int8_copy_once_it_is_made(home: Path) -> None:
     from sichter.cli import app
 
     runner = CliRunner()
-    env = {"SICHTER_TRIAGE__DETECTOR_PRECISION": "int8"}
+    env = {"SICHTER_TRIAGE__DETECTOR_PRECISION": "int8",
+           "SICHTER_DERIVED_MODELS_DIR": str(home / "models")}
     before = runner.invoke(app, ["--home", str(home), "models"], env=env)
     assert before.exit_code == 0, before.output
     assert "int8 copy not made yet" in before.output
@@ -120,5 +121,6 @@ def test_sichter_models_lists_the_int8_copy_once_it_is_made(home: Path) -> None:
     info = nudenet_int8.info(home / "models")
     after = runner.invoke(app, ["--home", str(home), "models"], env=env)
     assert f"nudenet\t{info.version}\t{info.sha256}\t(in use" in after.output
-    plain = runner.invoke(app, ["--home", str(home), "models"])
-    assert "int8" not in plain.output
+    fp32 = runner.invoke(app, ["--home", str(home), "models"],
+                         env={"SICHTER_TRIAGE__DETECTOR_PRECISION": "fp32"})
+    assert "int8" not in fp32.output

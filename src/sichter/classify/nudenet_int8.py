@@ -1,19 +1,21 @@
-"""An int8 copy of the NudeNet detector, for ``triage.detector_precision = "int8"`` (opt-in).
+"""An int8 copy of the NudeNet detector: ``triage.detector_precision = "int8"``, the default.
 
-About half the detector's CPU time (bench/RESULTS.md: 13.7 -> 6.8 ms per photo with AVX-512
-VNNI), at a measured cost in score agreement with the fp32 model: per-class scores move by
-about 0.04 on average where both detect, weak detections near the 0.2 candidate score come
-and go, no face was gained or lost at the face threshold on the benign test photos. Its
-calibration can only use benign photos, so activations that explicit material drives beyond
-their range are clipped — which no test here can measure. An agency should switch it on
-only after comparing both precisions with ``sichter evaluate`` on its own labelled data.
+About half the detector's CPU time (bench/RESULTS.md: 18.6 -> 8.3 ms per photo with AVX-512
+VNNI), at a measured cost in score agreement with the fp32 model on benign photos: per-class
+scores move by about 0.04 on average, weak detections near the 0.2 candidate score come and go
+(bench/RESULTS.md has the numbers). Its calibration can only use benign photos, so activations
+that explicit material drives beyond their range are clipped, which no test here can measure;
+so every case measures it instead: a reproducible share of its images is also scored by the
+fp32 model (``triage.precision_check``, sichter.triage.precision), and the ingest warns when
+the two disagree across a threshold. ``detector_precision = "fp32"`` runs the model itself.
 
 The copy is made on this machine, never downloaded: the truncated fp32 graph
 (nudenet_onnx.HEAD_OUTPUTS) quantised by onnxruntime's static quantiser (QOperator format,
 int8 weights per channel, uint8 activations, min/max calibration on scikit-image's bundled
 photos, their 90° rotations and centre crops; the class sigmoid, the first convolution and
 the six logit convolutions stay float). It is cached
-under ``<home>/models/``; its version names the fp32 model, this recipe and the copy's own
+in the derived-models folder (``<home>/models/`` unless ``derived_models_dir`` names
+another); its version names the fp32 model, this recipe and the copy's own
 SHA-256, so every score says which bytes produced it even if two machines' copies differ.
 """
 

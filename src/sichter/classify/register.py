@@ -17,10 +17,10 @@ if TYPE_CHECKING:
     from sichter.settings import Settings
 
 
-def _triage(settings: Settings, sessions: sessionmaker[Session], case_id: int) -> None:
+def _triage(settings: Settings, sessions: sessionmaker[Session], case_id: int) -> list[str]:
     from sichter.classify.triage_run import post_ingest
 
-    post_ingest(settings, sessions, case_id)
+    return post_ingest(settings, sessions, case_id)
 
 
 def _export(session: Session, case_id: int, content_ids: list[int]) -> dict[int, dict[str, Any]]:

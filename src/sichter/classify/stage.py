@@ -44,7 +44,9 @@ def score_image(image: Image.Image | np.ndarray, settings: AnalysisSettings, *,
     detector score), ``detections`` (class, score, box as fractions [x, y, w, h]), ``faces``
     ([{box, score, source, age, age_low, age_high, age_band}]), ``face_count``,
     ``youngest_band`` (under14 / 14to17 / adult / uncertain / none), ``plugins`` and
-    ``models`` ({name: version}). With ``keep_embeddings`` the face embeddings come back under
+    ``models`` ({name: version}); with the int8 detector, for the images
+    ``checked_against_fp32`` picks, ``precision_check`` (both precisions' explicit score,
+    class maxima and face detections). With ``keep_embeddings`` the face embeddings come back under
     ``_derivatives`` for the pipeline to seal; otherwise they are not computed.
     """
     from sichter.classify import faces as face_mod
@@ -55,6 +57,9 @@ def score_image(image: Image.Image | np.ndarray, settings: AnalysisSettings, *,
     detector, model_file = _detector(settings, config)
     models = {nudenet_onnx.NAME: detector.version}
     detections = nudenet_onnx.detect(image, config.detector_letterbox, model_file)
+    check = (_precision_check(image, detections, config)
+             if config.detector_precision == "int8"
+             and checked_against_fp32(image, config.precision_check) else None)
     classes = nudenet_onnx.class_maxima(detections)
     explicit = explicit_score(classes)
     boxes: list[tuple[tuple[float, float, float, float], float, str]] = []
@@ -82,6 +87,8 @@ def score_image(image: Image.Image | np.ndarray, settings: AnalysisSettings, *,
         "models": models,
         "detector_input": config.detector_letterbox,
     }
+    if check:
+        result["precision_check"] = check
     for plugin in plugins.load_plugins(str(config.plugin_dir) if config.plugin_dir else None):
         out = plugins.classify(plugin, Image.fromarray(image))
         result["plugins"][plugin.info.name] = out
@@ -99,17 +106,60 @@ def score_image(image: Image.Image | np.ndarray, settings: AnalysisSettings, *,
 
 def _detector(settings: AnalysisSettings, config: TriageSettings) -> tuple[ModelInfo, str | None]:
     """The NudeNet model the run's precision selects, and the file to run for it (None: the
-    packaged model, cut by nudenet_onnx; the int8 copy lives in the home)."""
+    packaged model, cut by nudenet_onnx; the int8 copy lives in the derived-models folder)."""
     from sichter.classify import nudenet_int8, nudenet_onnx
-    from sichter.settings import models_dir
 
     if config.detector_precision != "int8":
         return nudenet_onnx.info(), None
-    home = (getattr(settings, "options", None) or {}).get("home")
-    if not home:
-        raise ModelUnavailable("the int8 detector needs a Sichter home to keep its model in")
-    info = nudenet_int8.info(models_dir(Path(home)))
+    info = nudenet_int8.info(_derived_models_dir(settings))
     return info, info.path
+
+
+def _derived_models_dir(settings: AnalysisSettings) -> Path:
+    """Where the run keeps models made on this machine: the settings' ``derived_models_dir``,
+    else ``<home>/models``, else (a bare scoring call) ``$SICHTER_DERIVED_MODELS_DIR``."""
+    import os
+
+    from sichter.settings import models_dir
+
+    options = getattr(settings, "options", None) or {}
+    if options.get("derived_models_dir"):
+        return Path(options["derived_models_dir"])
+    if options.get("home"):
+        return models_dir(Path(options["home"]))
+    if os.environ.get("SICHTER_DERIVED_MODELS_DIR"):
+        return Path(os.environ["SICHTER_DERIVED_MODELS_DIR"])
+    raise ModelUnavailable("the int8 detector needs a folder to keep its model in (a Sichter "
+                           "home or SICHTER_DERIVED_MODELS_DIR); or set "
+                           "triage.detector_precision = 'fp32'")
+
+
+def checked_against_fp32(pixels: np.ndarray, rate: float) -> bool:
+    """Whether an image is one of the ``rate`` fraction whose int8 scores are checked against
+    the fp32 model: chosen by a CRC of its pixels, so the same image is chosen in every run and
+    on every machine, and duplicates of one picture do not all go."""
+    import zlib
+
+    if rate <= 0.0:
+        return False
+    return zlib.crc32(np.ascontiguousarray(pixels).data) % 1_000_000 < rate * 1_000_000
+
+
+def _precision_check(image: np.ndarray, detections: list[Any], config: TriageSettings) -> dict[str, Any]:
+    """The fp32 model's view of an image the int8 model scored (``detections``): explicit
+    score, per-class maxima and face detections of both, for sichter.triage.precision."""
+    from sichter.classify import nudenet_onnx
+
+    def view(found: list[Any]) -> dict[str, Any]:
+        classes = nudenet_onnx.class_maxima(found)
+        return {"explicit": explicit_score(classes),
+                "classes": {k: v for k, v in classes.items() if v > 0},
+                "face_detections": sum(1 for d in found if d.label in nudenet_onnx.FACE_CLASSES
+                                       and d.score >= config.face_min_score)}
+
+    reference = nudenet_onnx.detect(image, config.detector_letterbox, None)
+    return {"reference": nudenet_onnx.info().version, "fp32": view(reference),
+            "int8": view(detections)}
 
 
 def _versions() -> dict[str, str]:

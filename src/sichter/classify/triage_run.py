@@ -22,6 +22,7 @@ from sichter.store.ai_models import AIModel, Triage
 from sichter.store.models import Case, Content
 from sichter.triage.age import age_band, youngest_band
 from sichter.triage.config import TriageSettings
+from sichter.triage.precision import PrecisionSummary, checks_in, summarise
 from sichter.triage.priority import FaceScore, Known, Scores, prioritise
 
 SCORE_STAGES = ("ai", "video")
@@ -33,6 +34,7 @@ class TriageSummary:
     contents: int = 0
     tiers: dict[str, int] = field(default_factory=dict)
     thresholds: dict[str, Any] = field(default_factory=dict)
+    precision: PrecisionSummary | None = None  # the int8 detector checked against fp32
 
 
 def scores_of(analysis: dict[str, Any] | None, config: TriageSettings) -> Scores | None:
@@ -92,6 +94,7 @@ def compute_triage(settings: Settings, sessions: sessionmaker[Session], case_id:
     user = settings.effective_user
     summary = TriageSummary(thresholds=thresholds)
     used: dict[str, str] = {}
+    checks: list[Any] = []
     with sessions.begin() as s:
         scheme = s.scalar(select(Case.scheme).where(Case.id == case_id)) or "vics-us"
         for contents in _chunks(s, case_id):
@@ -107,6 +110,7 @@ def compute_triage(settings: Settings, sessions: sessionmaker[Session], case_id:
                     status = Known("unknown")
                 judgment = prioritise(scores, status, scheme, policy)
                 models = _models_of(content.analysis)
+                checks += checks_in(content.analysis)
                 used.update(models)
                 row = existing.get(content.id) or Triage(content_id=content.id, case_id=case_id)
                 row.priority = judgment.priority
@@ -124,9 +128,13 @@ def compute_triage(settings: Settings, sessions: sessionmaker[Session], case_id:
                 summary.tiers[judgment.tier] = summary.tiers.get(judgment.tier, 0) + 1
             s.flush()
         register_models(s, used, settings.models_dir)
-        cases.log(s, case_id, user, action, {"contents": summary.contents,
-                                             "tiers": summary.tiers, "thresholds": thresholds,
-                                             "models": used})
+        details = {"contents": summary.contents, "tiers": summary.tiers,
+                   "thresholds": thresholds, "models": used}
+        if checks:
+            summary.precision = summarise(checks, sorted({config.suggestive_threshold,
+                                                          config.explicit_threshold}))
+            details["precision_check"] = summary.precision.record()
+        cases.log(s, case_id, user, action, details)
     return summary
 
 
@@ -168,8 +176,10 @@ def register_models(session: Session, used: dict[str, str], models_dir: Path | N
     session.flush()
 
 
-def post_ingest(settings: Settings, sessions: sessionmaker[Session], case_id: int) -> None:
-    compute_triage(settings, sessions, case_id, "triage")
+def post_ingest(settings: Settings, sessions: sessionmaker[Session], case_id: int) -> list[str]:
+    summary = compute_triage(settings, sessions, case_id, "triage")
+    warning = summary.precision.warning() if summary.precision else None
+    return [warning] if warning else []
 
 
 def export_fields(session: Session, case_id: int, content_ids: list[int]) -> dict[int, dict[str, Any]]:
@@ -193,6 +203,8 @@ def export_fields(session: Session, case_id: int, content_ids: list[int]) -> dic
                 if "frames" in facts:
                     scores["frames"] = [{k: f.get(k) for k in ("t", "explicit", "youngest_band")}
                                         for f in facts["frames"]]
+                if facts.get("precision_check"):  # the int8 detector checked against fp32
+                    scores["precision_check"] = facts["precision_check"]
                 if facts.get("plugins"):
                     scores["plugins"] = {n: p.get("scores", {}) for n, p in facts["plugins"].items()}
                 fields["scores"] = scores

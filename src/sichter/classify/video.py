@@ -97,6 +97,8 @@ def analyse_video(open_video: Callable[[], BinaryIO], settings: AnalysisSettings
                 entry["explicit"] = result.get("explicit")
                 entry["youngest_band"] = result.get("youngest_band")
                 entry["faces"] = len(result.get("faces") or [])
+                if "precision_check" in result:
+                    entry["precision_check"] = result["precision_check"]
                 models.update(result.get("models") or {})
                 for name, value in (result.get("classes") or {}).items():
                     classes[name] = max(value, classes.get(name, value))

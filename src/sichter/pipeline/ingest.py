@@ -80,11 +80,12 @@ def ingest(settings: Settings, sessions: sessionmaker[Session], case_name: str,
     _prepare_models(settings)
     run = _IngestRun(settings, sessions, case_id, ingest_id, key, on_progress)
     status = "failed"
+    stage_warnings: list[str] = []
     try:
         run.run(sources)
         for name, stage in registry().post_ingest.items():
             if name not in settings.skip_stages:
-                stage(settings, sessions, case_id)
+                stage_warnings += stage(settings, sessions, case_id) or []
         status = "completed"
     except KeyboardInterrupt:
         status = "interrupted"
@@ -94,6 +95,7 @@ def ingest(settings: Settings, sessions: sessionmaker[Session], case_name: str,
         warnings = [f"evidence source changed during ingest: {printable(src)}"
                     for src in before if after[src] != before[src]]
         warnings += [w for image in run.images if (w := image.warning())]
+        warnings += stage_warnings
         records = [_source_record(src, before[src], after[src]) for src in before]
         with sessions.begin() as s:
             final = s.get(CaseLog, ingest_id)

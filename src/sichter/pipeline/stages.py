@@ -41,7 +41,8 @@ STAGE_MODULES: list[str] = [
 
 ImageStage = Callable[["DecodedImage", "AnalysisSettings"], dict[str, Any]]
 VideoStage = Callable[[Callable[[], Any], "AnalysisSettings"], dict[str, Any]]
-PostIngestStage = Callable[["Settings", "sessionmaker[Session]", int], None]
+# A post-ingest stage may return warnings for the ingest's summary and log.
+PostIngestStage = Callable[["Settings", "sessionmaker[Session]", int], "list[str] | None"]
 ExportFields = Callable[["Session", int, list[int]], dict[int, dict[str, Any]]]
 
 

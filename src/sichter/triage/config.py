@@ -41,10 +41,16 @@ class TriageSettings(BaseModel):
                             "to 320x320 exactly as NudeNet does (see bench/RESULTS.md for the "
                             "measured score drift between them)")
     detector_precision: Literal["fp32", "int8"] = Field(
-        "fp32", description="NudeNet's arithmetic: 'fp32' (its own model) or 'int8' (a copy "
-                            "quantised on this machine: half the detector time, scores moved "
-                            "by ~0.04 per class on average; validate with 'sichter evaluate' "
-                            "first, see sichter.classify.nudenet_int8 and bench/RESULTS.md)")
+        "int8", description="NudeNet's arithmetic: 'int8' (a copy quantised on this machine from "
+                            "the installed model: half the detector time, scores moved by ~0.04 "
+                            "per class on average, checked against fp32 on every case, see "
+                            "precision_check) or 'fp32' (the model itself). sichter.classify."
+                            "nudenet_int8 and bench/RESULTS.md give the measured drift")
+    precision_check: float = Field(
+        0.02, ge=0.0, le=1.0, description="int8 only: the fraction of images (chosen by their "
+                                          "pixels, reproducibly) also scored by the fp32 model, "
+                                          "so every case measures the drift on its own material; "
+                                          "0 turns the check off")
     skip_known: bool = Field(
         True, description="known and known-good material takes its status, not model scores")
     plugin_dir: Path | None = Field(
@@ -65,4 +71,5 @@ class TriageSettings(BaseModel):
                 "face_detector": self.face_detector, "skip_known": self.skip_known,
                 "detector_letterbox": self.detector_letterbox,
                 "detector_precision": self.detector_precision,
+                "precision_check": self.precision_check,
                 "explicit_weights": EXPLICIT_WEIGHTS}
