@@ -293,9 +293,22 @@ def run_ingest(folder: Path, workers: int, embeddings: bool, skip: tuple[str, ..
             summary = ingest(settings, sessions, "bench", [folder], on_progress=progress)
             seconds = time.perf_counter() - t
         steady = (total * 80 // 100) / max(1e-9, marks.get(90, t) - marks.get(10, t))
+        _print_precision_check(sessions)
         return seconds, summary.progress.files, cpu, steady
     finally:
         shutil.rmtree(home, ignore_errors=True)
+
+
+def _print_precision_check(sessions: Any) -> None:
+    """The int8-vs-fp32 check the ingest made on its own share of the photos, if any."""
+    from sqlalchemy import select
+
+    from sichter.store.models import CaseLog
+
+    with sessions() as s:
+        for details in s.scalars(select(CaseLog.details).where(CaseLog.action == "triage")):
+            if details.get("precision_check"):
+                print(f"  precision check in the ingest: {details['precision_check']}", flush=True)
 
 
 def nudenet_loop(files: list[Path]) -> tuple[float, float, float]:

@@ -1,5 +1,6 @@
-"""The opt-in int8 detector: made on this machine once, named by its own hash in every score,
-and agreeing with the fp32 model on benign photos within the drift bench/RESULTS.md states."""
+"""The int8 detector (the default): made on this machine once from the activation ranges
+Sichter ships, the same bytes wherever it is made, named by its own hash in every score, and
+agreeing with the fp32 model on benign photos within the drift bench/RESULTS.md states."""
 
 from __future__ import annotations
 
@@ -41,6 +42,43 @@ def test_the_int8_model_is_made_once_and_named_by_its_own_hash(models_dir: Path)
     assert info.settings["precision"] == "int8" and info.sha256 != nudenet_onnx.info().sha256
     # The package's own model is untouched: its hash is still the one NudeNet ships.
     assert file_sha256(nudenet_onnx.info().path) == nudenet_onnx.info().sha256
+
+
+def test_every_machine_makes_the_same_bytes_from_the_shipped_ranges(
+        models_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    import onnx
+    from onnx import numpy_helper
+
+    from sichter.classify.models import file_sha256
+
+    ranges = nudenet_int8.shipped_ranges(nudenet_onnx.info().sha256)
+    assert ranges is not None, "the installed NudeNet model has no shipped ranges"
+    first = nudenet_int8.model_path(models_dir)
+    again = nudenet_int8.model_path(tmp_path / "elsewhere")
+    assert file_sha256(str(again)) == file_sha256(str(first))
+    assert nudenet_int8.info(models_dir).settings["ranges"].startswith(ranges.name)
+
+    # The copy's activation scales are the shipped ranges (uint8: (high - low) / 255).
+    shipped = json.loads(ranges.read_text())["data"]
+    model = onnx.load(str(first))
+    scales = {i.name: float(numpy_helper.to_array(i)) for i in model.graph.initializer
+              if i.name.endswith("_scale") and not i.dims}
+    checked = 0
+    for node in model.graph.node:
+        if node.op_type == "QLinearConv" and node.output[0].endswith("_quantized"):
+            tensor = node.output[0][: -len("_quantized")]
+            low = min(0.0, shipped[tensor]["lowest"]["data"][0])
+            high = max(0.0, shipped[tensor]["highest"]["data"][0])
+            assert scales[node.input[6]] == pytest.approx((high - low) / 255, rel=1e-6)
+            checked += 1
+    assert checked > 30
+
+    # A NudeNet model Sichter has no ranges for is calibrated on the machine instead.
+    monkeypatch.setattr(nudenet_int8, "shipped_ranges", lambda sha: None)
+    measured = nudenet_int8.model_path(tmp_path / "measured")
+    assert measured.is_file() and [p.name for p in measured.parent.iterdir()] == [measured.name]
 
 
 @pytest.mark.parametrize("name", PHOTOS)
