@@ -18,6 +18,7 @@ from sichter.demo.photos import encode, sample
 from sichter.pipeline.analyse import AnalysisSettings
 from sichter.pipeline.ingest import ingest
 from sichter.report.export import records
+from sichter.report.pdf import render_case_report
 from sichter.settings import load_settings
 from sichter.store.cases import create_case, get_case
 from sichter.store.crypto import load_master_key
@@ -98,6 +99,9 @@ def test_a_case_reports_how_far_int8_was_from_fp32_and_warns_when_it_mattered(
                                               CaseLog.action == "triage")).one()
     assert log.details["precision_check"]["checked"] == 3
     assert log.details["precision_check"]["crossings"] == {"0.25": 0, "0.5": 0}
+    report = " ".join(render_case_report(sessions, "pc").split())  # what the prosecutor reads
+    assert "int8 detector checked against the fp32 model</b> on 3 images" in report
+    assert "other side of a threshold: 0.25: 0, 0.5: 0" in report
 
     # A recorded disagreement on one image (int8 under the explicit threshold, fp32 over it):
     # the triage after ingest warns, and rescore says it too.

@@ -34,6 +34,7 @@ class CaseFigures:
     review: Any = None                                                # web.services.overview.Overview
     matches: list[dict[str, Any]] = field(default_factory=list)
     qa: list[Any] = field(default_factory=list)                       # learn.qa.QaResult
+    precision_check: dict[str, Any] | None = None   # the int8 detector against fp32, last triage
 
 
 def _triage_runs(s: Session, case_id: int) -> list[dict[str, Any]]:
@@ -61,6 +62,17 @@ def _ai_models(s: Session) -> list[dict[str, Any]]:
         return []
     return [{"name": m.name, "version": m.version, "sha256": m.sha256}
             for m in s.scalars(select(AIModel).order_by(AIModel.name, AIModel.version))]
+
+
+def _precision_check(s: Session, case_id: int) -> dict[str, Any] | None:
+    """The last triage's summary of the int8 detector checked against fp32 on this case."""
+    from sichter.store.models import CaseLog
+
+    details = s.scalar(select(CaseLog.details).where(CaseLog.case_id == case_id,
+                                                     CaseLog.action.in_(("triage", "rescore")))
+                       .order_by(CaseLog.id.desc()).limit(1))
+    found = (details or {}).get("precision_check")
+    return found if isinstance(found, dict) else None
 
 
 def _matches(s: Session, case_id: int) -> list[dict[str, Any]]:
@@ -103,6 +115,7 @@ def case_figures(sessions: sessionmaker[Session], case_name: str) -> CaseFigures
                                        "at": state.updated_at}
         figures.review = _review(s, case.id)
         figures.matches = _matches(s, case.id)
+        figures.precision_check = _precision_check(s, case.id)
         sample_ids = list(s.scalars(select(QaSample.id).where(QaSample.case_id == case.id)
                                     .order_by(QaSample.id)))
     figures.qa = [qa.result(sessions, case_name, sid) for sid in sample_ids]
