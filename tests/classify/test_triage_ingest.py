@@ -116,3 +116,21 @@ def test_evaluate_rejects_a_malformed_labels_file(tmp_path: Path, sqlite_setting
                                       "--labels", str(labels)])
     assert result.exit_code == 2
     assert "missing columns age, category" in result.output
+
+
+@pytest.mark.parametrize(("body", "args", "said"), [
+    ("", [], "no labelled rows"),
+    ("ab" * 32 + ",1,10,\n", [], "none of the 1 labelled files"),
+    ("ab" * 32 + ",1,10,\n", ["--threshold", "1.5"], "threshold must be between 0 and 1"),
+    ("ab" * 32 + ",1,10,\n", ["--threshold", "nan"], "threshold must be between 0 and 1"),
+])
+def test_evaluate_says_in_one_line_why_there_is_nothing_to_measure(
+        tmp_path: Path, sqlite_settings, body: str, args: list[str], said: str) -> None:  # noqa: ANN001
+    sessions = open_store(sqlite_settings.effective_database_url)
+    create_case(sessions, load_master_key(sqlite_settings.home, None), "e", None, "tester")
+    labels = tmp_path / "labels.csv"
+    labels.write_text("sha256,explicit,age,category\n" + body)
+    result = CliRunner().invoke(app, ["--home", str(sqlite_settings.home), "evaluate", "e",
+                                      "--labels", str(labels), *args])
+    assert result.exit_code == 2, result.output
+    assert said in " ".join(result.output.split()) and "Traceback" not in result.output

@@ -37,3 +37,19 @@ def test_evaluate_report() -> None:
     assert report["band_confusion"]["under14"]["under14"] == 1
     assert report["band_confusion"]["none"]["none"] == 1
     assert report["review_saved_at_95_recall"] == pytest.approx(2 / 3)
+
+
+def test_labelled_files_the_models_could_not_score_are_reported_and_queued() -> None:
+    items = [
+        Labelled("a" * 64, True, 30.0, "4", 0.9, 31.0, "adult", 59),
+        Labelled("b" * 64, False, None, "0", 0.1, None, "none", 1),
+        # broken files: no score, in the review queue as 'unanalysed' (priority 30)
+        Labelled("c" * 64, True, 10.0, "1", None, None, "none", 30),
+        Labelled("d" * 64, True, 12.0, "1", None, None, "none", 30),
+    ]
+    report = evaluate(items, 0.5)
+    assert report["recall"] == 1.0 and report["explicit_labelled"] == 2  # of the scored files
+    assert report["explicit_unscored"] == 2 and report["explicit_positives_unscored"] == 2
+    assert report["recall_counting_unscored_as_missed"] == pytest.approx(1 / 3)
+    # Reaching every positive in the queue means reviewing the unanalysed ones too.
+    assert report["review_saved_at_99_recall"] == pytest.approx(1 / 4)

@@ -84,7 +84,11 @@ def evaluate(items: Sequence[Labelled], threshold: float) -> dict[str, Any]:
     confusion = {t: dict.fromkeys(BANDS, 0) for t in BANDS}
     for i in items:
         confusion[true_band(i.age)][i.predicted_band if i.predicted_band in BANDS else "none"] += 1
-    queue = [i for i in ex if i.priority is not None]
+    # Labelled files the models could not score (unreadable, broken): not in the score
+    # metrics, but reported, and in the review queue (as 'unanalysed') like every file.
+    unscored = [i for i in items if i.explicit is not None and i.score is None]
+    missed = sum(bool(i.explicit) for i in unscored)
+    queue = [i for i in items if i.explicit is not None and i.priority is not None]
     qp = [float(i.priority) for i in queue if i.priority is not None]
     qpos = [bool(i.explicit) for i in queue]
     return {
@@ -93,6 +97,9 @@ def evaluate(items: Sequence[Labelled], threshold: float) -> dict[str, Any]:
         "explicit_roc_auc": roc_auc([i.score for i in ex if i.score is not None], positives),
         "precision": tp / (tp + fp) if tp + fp else None,
         "recall": tp / (tp + fn) if tp + fn else None,
+        "explicit_unscored": len(unscored), "explicit_positives_unscored": missed,
+        "recall_counting_unscored_as_missed": (tp / (tp + fn + missed) if tp + fn + missed
+                                               else None),
         "age_items": len(aged),
         "age_mae": (sum(abs(i.age - i.predicted_age) for i in aged  # type: ignore[operator]
                         ) / len(aged)) if aged else None,
