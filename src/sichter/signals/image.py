@@ -39,6 +39,9 @@ class DecodedImage:
     exif: dict[str, Any] | None
     orientation: int | None
     problems: tuple[str, ...] = ()  # what the decoder warned about (damaged metadata ...)
+    # The decoder applied ``orientation`` itself (Pillow turns TIFFs on load): ``image`` is
+    # already as shown, and turning it again would lay its people on their side.
+    turned_on_load: bool = False
     # The image signals computed on these pixels, by name; the analysis fills it before the
     # image stages run so that they can reuse what a signal already derived.
     signals: dict[str, ImageSignalValue] = field(default_factory=dict)
@@ -94,6 +97,8 @@ def decode(data: bytes, analysis_px: int, max_pixels: int) -> DecodedImage:
                     im.draft("RGB", (max(1, width // scale), max(1, height // scale)))
             im.seek(0)  # first frame of GIF, first page of TIFF
             rgb, pixels = _shrink(_to_rgb(im), analysis_px)
+            turned = bool(orientation and orientation != 1
+                          and im.getexif().get(_ORIENTATION, 1) in (None, 1))
     except (LimitExceeded, CorruptData):
         raise
     except UnidentifiedImageError as exc:
@@ -109,9 +114,11 @@ def decode(data: bytes, analysis_px: int, max_pixels: int) -> DecodedImage:
     except MemoryError as exc:
         raise LimitExceeded("image needs more memory than a worker may use") from exc
     problems = tuple(sorted({str(w.message).strip() for w in caught}))[:5]
-    return DecodedImage(rgb, width, height, exif, orientation, problems=problems, _pixels=pixels)
+    return DecodedImage(rgb, width, height, exif, orientation, problems=problems,
+                        turned_on_load=turned, _pixels=pixels)
 
 
+_ORIENTATION = 0x0112  # EXIF tag
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _PNG_TEXT_CHUNKS = {b"tEXt", b"zTXt", b"iTXt", b"iCCP"}
 
@@ -263,7 +270,7 @@ def upright(decoded: DecodedImage) -> tuple[Image.Image, np.ndarray]:
     or a detector looks at is turned: a portrait photo stored on its side would otherwise be
     scored with its people lying down, and its boxes would not fit the picture a browser shows.
     """
-    if not decoded.orientation or decoded.orientation == 1:
+    if not decoded.orientation or decoded.orientation == 1 or decoded.turned_on_load:
         return decoded.image, decoded.pixels
     if decoded._upright is None:  # turned once; the thumbnail and the ai stage both ask
         image = _apply_orientation(decoded.image, decoded.orientation)
