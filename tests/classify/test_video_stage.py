@@ -134,6 +134,8 @@ def video_evidence(tmp_path: Path) -> Path:
     (root / "clip.mp4").write_bytes(_video("mp4"))
     (root / "clip.webm").write_bytes(_video("webm"))
     (root / "broken.mp4").write_bytes(_video("mp4")[:5000])
+    webm = _video("webm")
+    (root / "half.webm").write_bytes(webm[: len(webm) // 2])  # opens, ends early
     (root / "photo.jpg").write_bytes(encode(sample("chelsea"), "JPEG"))
     return root
 
@@ -145,7 +147,7 @@ def test_ingest_scores_videos_seals_sheets_and_survives_a_broken_one(
     configured = settings.model_copy(update={"video": VideoSettings(sample_seconds=2.0)})
     ingest(configured, store, "v1", [video_evidence])
     rows = {r["path"].split("/")[-1]: r for r in records(store, "v1")}
-    assert set(rows) == {"clip.mp4", "clip.webm", "broken.mp4", "photo.jpg"}
+    assert set(rows) == {"clip.mp4", "clip.webm", "broken.mp4", "half.webm", "photo.jpg"}
     assert rows["photo.jpg"]["media_type"] == "image" and rows["photo.jpg"]["width"] == 451
     assert (rows["clip.webm"]["width"], rows["clip.webm"]["height"]) == (160, 120)
     assert "video: video cannot be opened" in rows["broken.mp4"]["error"]
@@ -154,6 +156,15 @@ def test_ingest_scores_videos_seals_sheets_and_survives_a_broken_one(
     assert [f["t"] for f in exported] == [0.0, 2.0, 3.0, 5.0]
     assert set(exported[0]) == {"t", "explicit", "youngest_band"}
     assert rows["clip.mp4"]["frames"] == exported and "frames" not in rows["photo.jpg"]
+    # Whether the whole video was read, and where its maxima are, are in the export too.
+    assert rows["clip.mp4"]["scores"]["complete"] is True
+    assert rows["clip.mp4"]["scores"]["explicit_t"] in [f["t"] for f in exported]
+    half = rows["half.webm"]["scores"]
+    assert half["complete"] is False and half["incomplete_reason"]
+    assert len(half["frames"]) < len(exported)
+    assert any(r["reason"] == "incomplete" and "read only in part" in r["text"]
+               for r in rows["half.webm"]["reasons"])
+    assert not any(r["reason"] == "incomplete" for r in rows["clip.mp4"]["reasons"])
     with store() as s:
         by_sha = {c.sha256: c for c in s.scalars(select(Content))}
         broken = by_sha[rows["broken.mp4"]["sha256"]].analysis["video"]

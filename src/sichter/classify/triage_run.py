@@ -118,7 +118,7 @@ def compute_triage(settings: Settings, sessions: sessionmaker[Session], case_id:
                 row.youngest_band = scores.youngest_band if scores else "none"
                 row.explicit = scores.explicit if scores else None
                 row.known_status = status.status
-                row.reasons = judgment.reasons
+                row.reasons = judgment.reasons + _incomplete(content.analysis)
                 row.models = models
                 row.thresholds = thresholds
                 row.computed_at, row.computed_by = now, user
@@ -136,6 +136,15 @@ def compute_triage(settings: Settings, sessions: sessionmaker[Session], case_id:
             details["precision_check"] = summary.precision.record()
         cases.log(s, case_id, user, action, details)
     return summary
+
+
+def _incomplete(analysis: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """A reason saying a video was read only in part (its scores cover what was read)."""
+    video = (analysis or {}).get("video")
+    if not isinstance(video, dict) or video.get("complete", True) or video.get("error"):
+        return []
+    why = video.get("incomplete_reason") or "the decoder stopped early"
+    return [{"reason": "incomplete", "text": f"video read only in part: {why}"}]
 
 
 def _models_of(analysis: dict[str, Any] | None) -> dict[str, str]:
@@ -194,15 +203,24 @@ def export_fields(session: Session, case_id: int, content_ids: list[int]) -> dic
         for stage in SCORE_STAGES:
             facts = (analysis or {}).get(stage)
             if isinstance(facts, dict) and "explicit" in facts:
+                face_keys: tuple[str, ...] = ("box", "age", "age_low", "age_high", "age_band")
+                if stage == "video":  # which frame a face is in
+                    face_keys += ("t",)
                 scores = {"explicit": facts.get("explicit"), "classes": facts.get("classes", {}),
-                          "faces": [{k: f.get(k) for k in ("box", "age", "age_low", "age_high",
-                                                           "age_band")}
+                          "faces": [{k: f.get(k) for k in face_keys}
                                     for f in facts.get("faces", [])],
                           "youngest_band": facts.get("youngest_band"),
                           "models": facts.get("models", {})}
                 if "frames" in facts:
                     scores["frames"] = [{k: f.get(k) for k in ("t", "explicit", "youngest_band")}
+                                        | ({"error": f["error"]} if f.get("error") else {})
                                         for f in facts["frames"]]
+                    # Where the maxima are, and whether the whole video was read.
+                    scores.update({k: facts.get(k) for k in ("explicit_t", "youngest_band_t")})
+                    scores["complete"] = facts.get("complete", True)
+                    for key in ("incomplete_reason", "display_rotation"):
+                        if facts.get(key) is not None:
+                            scores[key] = facts[key]
                 if facts.get("precision_check"):  # the int8 detector checked against fp32
                     scores["precision_check"] = facts["precision_check"]
                 if facts.get("plugins"):
