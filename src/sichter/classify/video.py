@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from sichter.classify.video_config import VideoSettings
 from sichter.errors import SichterError
 from sichter.pipeline.stages import register_video_stage
-from sichter.triage import age
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -30,12 +29,17 @@ _MAX_FACES = 64  # faces kept per video (with their frame time), for priority re
 
 ScoreFn = Callable[["Image.Image", "AnalysisSettings"], dict[str, Any]]
 
+# From youngest to oldest; "uncertain" (an age interval straddling 14 or 18) ranks before
+# "adult" so that a video is never called adult-only while one frame might show a minor.
+BAND_ORDER = ("under14", "14to17", "uncertain", "adult", "none")
+
+
 def youngest_band(bands: Sequence[str | None]) -> str | None:
-    """The youngest of the given age bands (sichter.triage.age.BAND_ORDER: ``uncertain``
-    before ``adult``, so a video is never called adult-only while one frame might show a
-    minor); None entries, i.e. unscored frames, are skipped."""
+    """The youngest of the given age bands (None entries, i.e. unscored frames, are skipped)."""
     known = [b for b in bands if b is not None]
-    return age.youngest_band(known) if known else None
+    if not known:
+        return None
+    return min(known, key=lambda b: BAND_ORDER.index(b) if b in BAND_ORDER else len(BAND_ORDER))
 
 
 def aggregate(frames: Sequence[dict[str, Any]]) -> dict[str, Any]:

@@ -3,9 +3,8 @@
 Bands: ``under14``, ``14to17``, ``adult``; ``uncertain`` when the interval, widened by the
 margin on both sides, straddles 14 or 18 (published age-estimator errors on minors are
 2.7–4 years MAE, so an estimate alone never decides a band). An image's band is its
-youngest face's: ``under14`` before ``14to17`` before ``uncertain`` before ``adult``, so that
-an image (or a video) is never called adult while one of its faces might be a minor; without
-a face ``none``.
+youngest *confident* face; with faces but none confident it is ``uncertain``; without a
+face ``none``.
 """
 
 from __future__ import annotations
@@ -17,8 +16,6 @@ ADULT_LIMIT = 18.0
 BANDS_BY_AGE = ("under14", "14to17", "adult")
 NONE = "none"
 UNCERTAIN = "uncertain"
-# Youngest first; an uncertain face (its interval straddles 14 or 18) may be a minor.
-BAND_ORDER = ("under14", "14to17", UNCERTAIN, "adult", NONE)
 
 
 def age_band(age_low: float, age_high: float, margin: float = 0.0) -> str:
@@ -34,9 +31,15 @@ def age_band(age_low: float, age_high: float, margin: float = 0.0) -> str:
 
 
 def youngest_band(bands: Iterable[str]) -> str:
-    """The youngest band among faces (``BAND_ORDER``); ``none`` without faces."""
-    seen = [b for b in bands if b in BAND_ORDER]
-    return min(seen, key=BAND_ORDER.index) if seen else NONE
+    """The youngest confident band among faces; ``uncertain`` if none is confident; ``none``
+    without faces."""
+    seen = list(bands)
+    if not seen:
+        return NONE
+    for band in BANDS_BY_AGE:
+        if band in seen:
+            return band
+    return UNCERTAIN
 
 
 def interval_from_distribution(probabilities: Sequence[float], ages: Sequence[float],
