@@ -132,3 +132,31 @@ def test_a_photo_stored_on_its_side_is_scored_as_shown(orientation: int, fmt: st
     a, b = turned["faces"][0]["box"], reference["faces"][0]["box"]
     assert max(abs(x - y) for x, y in zip(a, b, strict=True)) < 0.03
     assert abs(turned["explicit"] - reference["explicit"]) < 0.05
+
+
+@pytest.mark.parametrize("side", [16, 24])
+def test_a_thumbnail_sized_face_gets_no_confident_age(side: int) -> None:
+    from sichter.classify.triage_run import scores_of
+    from sichter.triage.config import TriageSettings
+
+    tiny = sample("astronaut").convert("RGB").resize((side, side))
+    result = score_image(tiny, SETTINGS)
+    assert result["faces"], "the detector finds the astronaut's face even this small"
+    for face in result["faces"]:
+        assert face["px"] < 32 and face["age_band"] == "uncertain"
+    assert result["youngest_band"] == "uncertain"
+    # Rescoring keeps the rule, and the reviewer is told why.
+    judgment = prioritise(scores_of({"ai": result}, TriageSettings()), Known("unknown"), "vics-us",
+                          TriageSettings().policy())
+    assert judgment.tier == "minor_not_explicit"
+    assert any("too small to estimate an age" in r["text"] for r in judgment.reasons)
+
+
+def test_every_age_interval_holds_its_own_estimate() -> None:
+    from PIL import ImageFilter
+
+    for image in (analysis_image("astronaut"),
+                  analysis_image("astronaut").filter(ImageFilter.GaussianBlur(2))):
+        for face in score_image(image, SETTINGS)["faces"]:
+            assert face["age_low"] <= face["age"] <= face["age_high"]
+            assert face["px"] >= 32 and face["age_band"] == "adult"

@@ -47,3 +47,12 @@ def test_interval_is_ordered_and_margin_only_widens_doubt(probs: list[float], ma
     tight = age_band(low, high, 0.0)
     wide = age_band(low, high, margin)
     assert wide == tight or wide == "uncertain"
+
+
+def test_a_face_too_small_for_the_age_model_is_uncertain_whatever_its_interval() -> None:
+    from sichter.triage.age import face_band
+
+    assert face_band(30, 40, 1.0, size_px=16, min_px=32) == "uncertain"
+    assert face_band(30, 40, 1.0, size_px=32, min_px=32) == "adult"
+    assert face_band(30, 40, 1.0) == "adult"  # size unknown (scores stored before it was)
+    assert face_band(5, 8, 1.0, size_px=10, min_px=32) == "uncertain"

@@ -72,7 +72,7 @@ def score_image(image: Image.Image | np.ndarray, settings: AnalysisSettings, *,
         models["dlib_hog"] = _versions()["dlib_hog"]
     want_embeddings = keep_embeddings and config.embeddings
     faces = face_mod.analyse_faces(image, boxes, config.age_margin, config.age_interval,
-                                   want_embeddings)
+                                   want_embeddings, config.min_face_px)
     if faces:
         models["age"] = _versions()["age"]
         models["landmarks5"] = _versions()["landmarks5"]

@@ -30,6 +30,17 @@ def age_band(age_low: float, age_high: float, margin: float = 0.0) -> str:
     return UNCERTAIN
 
 
+def face_band(age_low: float, age_high: float, margin: float, size_px: float | None = None,
+              min_px: float = 0.0) -> str:
+    """A face's band: ``age_band``, but ``uncertain`` when the face measured fewer than
+    ``min_px`` pixels (its shorter side) in the image the age model saw: the model reads a
+    64 px chip, and a face enlarged from a thumbnail gives a confident-looking estimate of
+    nothing (a 16 px astronaut came out 'adult, 24-24')."""
+    if size_px is not None and size_px < min_px:
+        return UNCERTAIN
+    return age_band(age_low, age_high, margin)
+
+
 def youngest_band(bands: Iterable[str]) -> str:
     """The youngest confident band among faces; ``uncertain`` if none is confident; ``none``
     without faces."""

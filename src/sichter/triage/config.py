@@ -29,6 +29,9 @@ class TriageSettings(BaseModel):
     age_margin: float = Field(
         1.0, ge=0.0, description="years added on both sides of an age interval before banding; "
                                  "an interval that then straddles 14 or 18 is 'uncertain'")
+    min_face_px: float = Field(
+        32.0, ge=0.0, description="a face smaller than this (shorter side, pixels of the image "
+                                  "the age model saw) is 'uncertain' whatever its estimate")
     age_interval: float = Field(
         0.8, gt=0.0, lt=1.0, description="probability mass of the age interval (0.8 = 10th..90th "
                                          "percentile of the model's age distribution)")
@@ -68,6 +71,7 @@ class TriageSettings(BaseModel):
 
         return {**self.policy().record(), "age_margin": self.age_margin,
                 "age_interval": self.age_interval, "face_min_score": self.face_min_score,
+                "min_face_px": self.min_face_px,
                 "face_detector": self.face_detector, "skip_known": self.skip_known,
                 "detector_letterbox": self.detector_letterbox,
                 "detector_precision": self.detector_precision,

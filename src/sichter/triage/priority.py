@@ -44,6 +44,8 @@ class FaceScore:
     age_high: float
     age_band: str
     box: Sequence[float] = ()
+    px: float | None = None  # shorter side of the face in the pixels the age model saw
+    too_small: bool = False  # px below triage.min_face_px: uncertain whatever the estimate
 
 
 @dataclass(frozen=True)
@@ -125,11 +127,16 @@ def prioritise(scores: Scores | None, known: Known, scheme: str,
         reasons.append({"reason": "face", "age": f.age, "age_low": f.age_low,
                         "age_high": f.age_high, "age_band": f.age_band, "box": list(f.box),
                         "text": f"face aged {f.age:.0f} ({f.age_low:g}–{f.age_high:g}): "
-                                f"{f.age_band}"})
+                                f"{f.age_band}" + _small(f)})
     tier, meaning = _tier(is_explicit, explicit, band, bands, policy)
     priority = policy.tiers[tier] + round(policy.spread * min(1.0, max(0.0, explicit)))
     reasons.insert(0, {"reason": "tier", "tier": tier, "text": tier.replace("_", " ")})
     return Judgment(min(100, max(0, priority)), cat.category_code(meaning, scheme), tier, reasons)
+
+
+def _small(face: FaceScore) -> str:
+    """Why a face with a confident-looking interval is nonetheless uncertain."""
+    return f" (face only {face.px:.0f} px: too small to estimate an age)" if face.too_small else ""
 
 
 def _tier(is_explicit: bool, explicit: float, band: str, bands: set[str],
