@@ -189,6 +189,10 @@ def image_stage(decoded: DecodedImage, settings: AnalysisSettings) -> dict[str, 
     _, pixels = upright(decoded)  # boxes and faces as the photo is shown, not as stored
     try:
         result = score_image(pixels, settings, keep_embeddings=True)
+        if decoded.more_frames:
+            result = with_frames(result, [(i, score_image(frame, settings, keep_embeddings=True))
+                                          for i, frame in decoded.more_frames],
+                                 decoded.frames_total)
     except ModelUnavailable as exc:
         # A broken model installation or plug-in: every image says why; the ingest goes on.
         return {"error": f"AI models unavailable: {exc}"}
@@ -199,3 +203,35 @@ def image_stage(decoded: DecodedImage, settings: AnalysisSettings) -> dict[str, 
     if decoded.orientation and decoded.orientation != 1:
         result["orientation"] = decoded.orientation  # EXIF orientation applied before scoring
     return result
+
+
+MAX_FACES = 64
+
+
+def with_frames(first: dict[str, Any], others: list[tuple[int, dict[str, Any]]],
+                total: int) -> dict[str, Any]:
+    """One image's scores from those of its frames (animated images, multi-page TIFFs), as a
+    video's: the highest explicit score and the frame it is in, per-class maxima, every
+    frame's faces (each with its ``frame``) and the youngest confident band among them."""
+    frames = [(0, first), *others]
+    best_index, best = max(frames, key=lambda f: f[1]["explicit"])
+    out = dict(first)
+    out["explicit"], out["explicit_frame"] = best["explicit"], best_index
+    out["classes"] = {name: max(r["classes"].get(name, 0.0) for _, r in frames)
+                      for name in first["classes"]}
+    out["detections"] = [{**d, "frame": i} for i, r in frames for d in r["detections"]]
+    faces = [{**f, "frame": i} for i, r in frames for f in r["faces"]][:MAX_FACES]
+    out["faces"], out["face_count"] = faces, len(faces)
+    out["youngest_band"] = youngest_band(f["age_band"] for f in faces)
+    out["models"] = {k: v for _, r in frames for k, v in r["models"].items()}
+    out["image_frames"] = [{"frame": i, "explicit": r["explicit"],
+                            "youngest_band": r["youngest_band"]} for i, r in frames]
+    out["frames_total"] = total
+    blobs = [r["_derivatives"][EMBEDDINGS_KIND][1] for _, r in frames
+             if EMBEDDINGS_KIND in r.get("_derivatives", {})]
+    if blobs:  # 128 float32 per face, in the order of ``faces`` (cut with them)
+        blob = b"".join(blobs)[: len(faces) * 128 * 4]
+        out["embeddings"] = {**first.get("embeddings", {}), "kind": EMBEDDINGS_KIND,
+                             "count": len(blob) // 512, "dimensions": 128}
+        out["_derivatives"] = {EMBEDDINGS_KIND: (EMBEDDINGS_MIME, blob)}
+    return out

@@ -208,6 +208,8 @@ def export_fields(session: Session, case_id: int, content_ids: list[int]) -> dic
                 face_keys: tuple[str, ...] = ("box", "age", "age_low", "age_high", "age_band")
                 if stage == "video":  # which frame a face is in
                     face_keys += ("t",)
+                elif "image_frames" in facts:
+                    face_keys += ("frame",)
                 scores = {"explicit": facts.get("explicit"), "classes": facts.get("classes", {}),
                           "faces": [{k: f.get(k) for k in face_keys}
                                     for f in facts.get("faces", [])],
@@ -223,6 +225,9 @@ def export_fields(session: Session, case_id: int, content_ids: list[int]) -> dic
                     for key in ("incomplete_reason", "display_rotation"):
                         if facts.get(key) is not None:
                             scores[key] = facts[key]
+                if "image_frames" in facts:  # an animated image or a multi-page TIFF
+                    scores.update({k: facts.get(k) for k in ("image_frames", "frames_total",
+                                                             "explicit_frame")})
                 if facts.get("precision_check"):  # the int8 detector checked against fp32
                     scores["precision_check"] = facts["precision_check"]
                 if facts.get("plugins"):

@@ -42,6 +42,11 @@ class DecodedImage:
     # The decoder applied ``orientation`` itself (Pillow turns TIFFs on load): ``image`` is
     # already as shown, and turning it again would lay its people on their side.
     turned_on_load: bool = False
+    # Animated GIF/WebP/PNG, multi-page TIFF: how many frames the file has, and the analysis
+    # pixels of up to MAX_MORE_FRAMES further ones spread over them (the ai stage scores them:
+    # what is hidden on page 3 must not go unseen because page 1 is a blank).
+    frames_total: int = 1
+    more_frames: tuple[tuple[int, np.ndarray], ...] = ()
     # The image signals computed on these pixels, by name; the analysis fills it before the
     # image stages run so that they can reuse what a signal already derived.
     signals: dict[str, ImageSignalValue] = field(default_factory=dict)
@@ -96,9 +101,14 @@ def decode(data: bytes, analysis_px: int, max_pixels: int) -> DecodedImage:
                     # a rounded-up request on a side not divisible by 8 fell back to 1/4.
                     im.draft("RGB", (max(1, width // scale), max(1, height // scale)))
             im.seek(0)  # first frame of GIF, first page of TIFF
-            rgb, pixels = _shrink(_to_rgb(im), analysis_px)
+            total = _frame_count(im)
+            first = _to_rgb(im)
             turned = bool(orientation and orientation != 1
                           and im.getexif().get(_ORIENTATION, 1) in (None, 1))
+            rgb, pixels = _shrink(first.copy() if first is im and total > 1 else first,
+                                  analysis_px)
+            more, frame_problem = (_more_frames(im, total, analysis_px) if total > 1
+                                   else ((), None))
     except (LimitExceeded, CorruptData):
         raise
     except UnidentifiedImageError as exc:
@@ -114,8 +124,43 @@ def decode(data: bytes, analysis_px: int, max_pixels: int) -> DecodedImage:
     except MemoryError as exc:
         raise LimitExceeded("image needs more memory than a worker may use") from exc
     problems = tuple(sorted({str(w.message).strip() for w in caught}))[:5]
+    if frame_problem:
+        problems += (frame_problem,)
     return DecodedImage(rgb, width, height, exif, orientation, problems=problems,
-                        turned_on_load=turned, _pixels=pixels)
+                        turned_on_load=turned, frames_total=total, more_frames=more,
+                        _pixels=pixels)
+
+
+MAX_MORE_FRAMES = 15
+# Pixels decoded to reach the sampled frames (a GIF frame needs every frame before it).
+FRAME_BUDGET_PX = 400_000_000
+
+
+def _frame_count(im: Image.Image) -> int:
+    try:
+        return max(1, int(getattr(im, "n_frames", 1)))
+    except (OSError, EOFError, ValueError, struct.error):
+        return 1  # a damaged frame table: the first frame is still read
+
+
+def _more_frames(im: Image.Image, total: int,
+                 analysis_px: int) -> tuple[tuple[tuple[int, np.ndarray], ...], str | None]:
+    """Analysis pixels of up to MAX_MORE_FRAMES frames after the first, spread evenly; stops
+    at a frame that cannot be decoded or when the decoding budget is spent, and says so."""
+    n = min(MAX_MORE_FRAMES, total - 1)
+    wanted = sorted({round(1 + k * (total - 2) / max(1, n - 1)) for k in range(n)})
+    out: list[tuple[int, np.ndarray]] = []
+    for index in wanted:
+        if index * im.width * im.height > FRAME_BUDGET_PX:
+            return tuple(out), (f"frames after {out[-1][0] if out else 0} of {total} not "
+                                f"analysed (decoding budget)")
+        try:
+            im.seek(index)
+            frame, pixels = _shrink(_to_rgb(im).copy(), analysis_px)
+        except (OSError, EOFError, ValueError, SyntaxError, struct.error, IndexError) as exc:
+            return tuple(out), f"frame {index} of {total} cannot be decoded: {exc}"
+        out.append((index, pixels if pixels is not None else rgb_pixels(frame)))
+    return tuple(out), None
 
 
 _ORIENTATION = 0x0112  # EXIF tag

@@ -85,13 +85,17 @@ def _known(session: Session, case_id: int, content_id: int) -> dict[str, Any] | 
 
 def boxes_in(analysis: dict[str, Any], width: int | None, height: int | None) -> list[Box]:
     """Regions any stage recorded as ``box`` ([x, y, w, h] in pixels of the original, or in
-    fractions when all values are <= 1), with a label from ``label``/``class``/``age``."""
+    fractions when all values are <= 1), with a label from ``label``/``class``/``age``; not
+    those of another frame (``frame`` > 0, a video's ``t``)."""
     found: list[Box] = []
 
     def visit(node: Any, stage: str) -> None:
         if isinstance(node, dict):
             box = node.get("box")
-            if isinstance(box, list | tuple) and len(box) == 4 and all(
+            # Boxes in another frame than the one shown (an animated image's later frames, a
+            # video's keyframes) would land on the wrong picture.
+            elsewhere = node.get("frame") not in (None, 0) or "t" in node
+            if not elsewhere and isinstance(box, list | tuple) and len(box) == 4 and all(
                     isinstance(v, int | float) for v in box):
                 x, y, w, h = (float(v) for v in box)
                 if max(x, y, w, h) > 1 and width and height:
