@@ -85,6 +85,7 @@ def test_an_animated_gif_is_exported_with_its_frames_and_ranked_by_them(
     evidence.mkdir()
     (evidence / "person_later.gif").write_bytes(frames_file([blank(), astronaut()], "GIF"))
     (evidence / "blank.gif").write_bytes(frames_file([blank(), blank(value=0)], "GIF"))
+    (evidence / "notes.jpg").write_text("a text file with an image's name\n" * 20)
     noise = np.random.default_rng(1).integers(0, 256, (300, 300, 3), dtype=np.uint8)
     (evidence / "pages.tif").write_bytes(
         frames_file([Image.fromarray(noise), blank((300, 300)), astronaut()], "TIFF"))
@@ -99,3 +100,6 @@ def test_an_animated_gif_is_exported_with_its_frames_and_ranked_by_them(
     assert rows["pages.tif"]["scores"]["faces"][0]["frame"] == 2
     assert rows["blank.gif"]["scores"]["youngest_band"] == "none"
     assert rows["person_later.gif"]["priority"] > rows["blank.gif"]["priority"]
+    # Not a picture at all: below every photo, and said so (not 'unanalysed', 30).
+    assert rows["notes.jpg"]["priority"] == 0
+    assert rows["notes.jpg"]["reasons"][0]["reason"] == "not_media"

@@ -110,3 +110,17 @@ def test_explicit_score_is_in_unit_interval_and_monotone(classes: dict[str, floa
     assert 0.0 <= score <= 1.0
     raised = {k: min(1.0, v + 0.1) for k, v in classes.items()}
     assert explicit_score(raised) >= score
+
+
+def test_documents_and_other_non_media_rank_below_every_photo_not_among_unanalysed_images() -> None:
+    text = prioritise(None, Known(), "vics-us", media_type="text")
+    assert text.tier == "not_media" and text.priority == 0
+    assert "not an image or video (text)" in text.reasons[0]["text"]
+    for photo in ("adult_portrait", "landscape"):
+        assert text.priority <= prioritise(scores_of(CASES[photo]), Known(), "vics-us").priority
+    # A broken image, or any file that could not be read, still needs a person's eyes.
+    assert prioritise(None, Known(), "vics-us", media_type="image").tier == "unanalysed"
+    assert prioritise(None, Known("error"), "vics-us", media_type="other").tier == "unanalysed"
+    # Known material is known whatever it is.
+    assert prioritise(None, Known("known", "1", "vics-us", "set"), "vics-us",
+                      media_type="other").tier == "known"

@@ -110,7 +110,7 @@ def compute_triage(settings: Settings, sessions: sessionmaker[Session], case_id:
                 status = known.get(content.id, Known("error" if content.error else "unknown"))
                 if not config.skip_known and status.status in ("known", "known_good"):
                     status = Known("unknown")
-                judgment = prioritise(scores, status, scheme, policy)
+                judgment = prioritise(scores, status, scheme, policy, content.media_type)
                 models = _models_of(content.analysis)
                 checks += checks_in(content.analysis)
                 used.update(models)

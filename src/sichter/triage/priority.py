@@ -17,6 +17,7 @@ minor_not_explicit            40  not explicit, a face under 18 or uncertain
 unanalysed                    30  no usable scores (decode or model error)
 adult_not_explicit            10  not explicit, adult faces only
 nothing                        0  no person, nothing explicit
+not_media                      0  neither image nor video (documents, databases ...)
 known_good                     0  in a known-good set (and never above 0)
 ==========================  ====  =========================================
 """
@@ -33,8 +34,9 @@ from sichter.triage.age import NONE, UNCERTAIN
 DEFAULT_TIERS: dict[str, int] = {
     "explicit_under14": 90, "explicit_14to17": 80, "known": 75, "explicit_uncertain": 70,
     "explicit_no_face": 60, "explicit_adult": 50, "minor_not_explicit": 40, "unanalysed": 30,
-    "adult_not_explicit": 10, "nothing": 0, "known_good": 0,
+    "adult_not_explicit": 10, "nothing": 0, "not_media": 0, "known_good": 0,
 }
+MEDIA_TYPES = ("image", "video")
 
 
 @dataclass(frozen=True)
@@ -92,8 +94,9 @@ class Judgment:
 
 
 def prioritise(scores: Scores | None, known: Known, scheme: str,
-               policy: PriorityPolicy = PriorityPolicy()) -> Judgment:
-    """The priority, suggested category (in ``scheme``) and reasons of one content."""
+               policy: PriorityPolicy = PriorityPolicy(), media_type: str = "image") -> Judgment:
+    """The priority, suggested category (in ``scheme``) and reasons of one content of
+    ``media_type`` (what sniffing its bytes found: image, video, text, ...)."""
     if known.status == "known_good":
         return Judgment(policy.tiers["known_good"], cat.category_code(cat.NON_PERTINENT, scheme),
                         "known_good", [{"reason": "known_good", "hashset": known.hashset,
@@ -106,6 +109,13 @@ def prioritise(scores: Scores | None, known: Known, scheme: str,
              "scheme": known.scheme,
              "text": f"known material in {known.hashset}, category {known.category} "
                      f"({known.scheme})"}])
+    if media_type not in MEDIA_TYPES and known.status != "error" and (
+            scores is None or scores.explicit is None):
+        # Not a picture the models could look at, and not a broken one either: below every
+        # photo in the order, not among the unanalysed images a person must look at.
+        return Judgment(policy.tiers["not_media"], cat.category_code(cat.UNCATEGORISED, scheme),
+                        "not_media", [{"reason": "not_media",
+                                       "text": f"not an image or video ({media_type})"}])
     if scores is None or scores.explicit is None:
         text = ("could not be read or decoded" if known.status == "error"
                 else f"no model scores: {scores.error}" if scores is not None and scores.error
