@@ -103,3 +103,74 @@ def test_an_animated_gif_is_exported_with_its_frames_and_ranked_by_them(
     # Not a picture at all: below every photo, and said so (not 'unanalysed', 30).
     assert rows["notes.jpg"]["priority"] == 0
     assert rows["notes.jpg"]["reasons"][0]["reason"] == "not_media"
+
+
+def test_one_frame_that_fails_costs_only_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sichter.classify import stage
+
+    real, calls = stage.score_image, []
+
+    def flaky(image, settings, **kw):  # noqa: ANN001, ANN003, ANN202
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("model rejected the input")
+        return real(image, settings, **kw)
+
+    monkeypatch.setattr(stage, "score_image", flaky)
+    decoded = decode(frames_file([astronaut(), blank(), astronaut()], "GIF"), 512, 10**9)
+    result = image_stage(decoded, SETTINGS)
+    assert "error" not in result and result["youngest_band"] == "adult"
+    assert result["image_frames"][1] == {"frame": 1, "error": "AI scoring failed: model "
+                                                              "rejected the input"}
+    assert sorted({f["frame"] for f in result["faces"]}) == [0, 2]
+    assert result["embeddings"]["count"] == len(result["faces"])
+
+
+def test_later_frames_are_turned_like_the_first() -> None:
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    stored = astronaut().rotate(90, expand=True)
+    wide = stored.resize((stored.width, stored.height - 40))  # not square: turning shows
+    out = io.BytesIO()
+    darker = [wide.point(lambda v, k=k: int(v * k)) for k in (0.9, 0.8)]  # frames that differ
+    wide.save(out, "WEBP", save_all=True, append_images=darker, exif=exif)
+    decoded = decode(out.getvalue(), 512, 10**9)
+    first = image_stage(decoded, SETTINGS)
+    assert {p.shape[:2] for _, p in decoded.more_frames} == {(wide.width, wide.height)}
+    assert first["youngest_band"] == "adult" and first["face_count"] == 3
+
+
+def test_a_phone_jpeg_with_a_second_image_is_one_picture() -> None:
+    out = io.BytesIO()
+    astronaut().save(out, "MPO", save_all=True, append_images=[blank((100, 100), 128)])
+    decoded = decode(out.getvalue(), 512, 10**9)
+    assert decoded.frames_total == 1 and decoded.more_frames == ()
+
+
+def test_a_damaged_later_page_leaves_the_first_page_scored() -> None:
+    data = bytearray(frames_file([astronaut(), blank()], "TIFF"))
+    # Page 2's compression tag (259, SHORT, 1) set to an unknown scheme.
+    needle = (259).to_bytes(2, "little") + (3).to_bytes(2, "little") + (1).to_bytes(4, "little")
+    second = data.index(needle, data.index(needle) + 1)
+    data[second + 8:second + 10] = (12345).to_bytes(2, "little")
+    decoded = decode(bytes(data), 512, 10**9)
+    assert decoded.more_frames == ()
+    assert any("frame" in p and "cannot be" in p for p in decoded.problems), decoded.problems
+    assert image_stage(decoded, SETTINGS)["youngest_band"] == "adult"
+
+
+def test_with_many_faces_the_youngest_are_kept_and_decide_the_band() -> None:
+    from sichter.classify.stage import MAX_FACES, with_frames
+
+    def scored(bands: list[str]) -> dict:
+        faces = [{"box": [0, 0, 0.1, 0.1], "age": 8.0 if b == "under14" else 30.0,
+                  "age_low": 6, "age_high": 10, "age_band": b} for b in bands]
+        return {"explicit": 0.0, "classes": {"FACE_FEMALE": 0.5}, "detections": [],
+                "faces": faces, "face_count": len(faces), "youngest_band": bands[0],
+                "models": {"nudenet": "x"},
+                "_derivatives": {"face-embeddings": ("x", bytes(512) * len(faces))}}
+
+    out = with_frames(scored(["adult"] * MAX_FACES), [(1, scored(["under14"]))], 2)
+    assert out["youngest_band"] == "under14" and out["face_count"] == MAX_FACES
+    assert out["faces"][0]["age_band"] == "under14" and out["faces"][0]["frame"] == 1
+    assert out["embeddings"]["count"] == MAX_FACES

@@ -124,3 +124,24 @@ def test_a_case_reports_how_far_int8_was_from_fp32_and_warns_when_it_mattered(
     said = " ".join(result.output.split())  # rich wraps long lines
     assert "checked against fp32 on 3 images" in said
     assert "1 across the explicit threshold 0.5" in said
+
+
+def test_a_check_the_fp32_model_cannot_make_keeps_the_int8_scores(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from sichter.classify import nudenet_onnx
+    from sichter.classify.models import ModelUnavailable
+    from sichter.triage.precision import summarise
+
+    real = nudenet_onnx.detect
+
+    def fp32_broken(image, letterbox="rect", model=None):  # noqa: ANN001, ANN202
+        if model is None:
+            raise ModelUnavailable("fp32 model missing")
+        return real(image, letterbox, model)
+
+    monkeypatch.setattr(nudenet_onnx, "detect", fp32_broken)
+    result = score_image(analysis_image("astronaut"), settings(precision_check=1.0))
+    assert result["youngest_band"] == "adult" and "+int8-" in result["models"]["nudenet"]
+    assert result["precision_check"]["error"] == "fp32 model missing"
+    summary = summarise([result["precision_check"]], (0.25, 0.5))
+    assert summary.failed == 1 and summary.checked == 0 and summary.warning() is None

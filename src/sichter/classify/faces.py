@@ -220,7 +220,7 @@ def analyse_faces(image: Image.Image | np.ndarray,
         low, high = interval_from_distribution(p.tolist(), m.ages.tolist(), interval_mass)
         # The percentiles of a sharply peaked distribution can miss its own mean (37 in 38-38).
         low, high = min(low, math.floor(estimate)), max(high, math.ceil(estimate))
-        px = min(box[2] * w, box[3] * h)
+        px = round(min(box[2] * w, box[3] * h), 1)  # as stored: rescore decides alike
         faces.append(Face(box, score, source, estimate, low, high,
                           face_band(low, high, margin, px, min_face_px), vector, px))
     return faces

@@ -57,9 +57,13 @@ def score_image(image: Image.Image | np.ndarray, settings: AnalysisSettings, *,
     detector, model_file = _detector(settings, config)
     models = {nudenet_onnx.NAME: detector.version}
     detections = nudenet_onnx.detect(image, config.detector_letterbox, model_file)
-    check = (_precision_check(image, detections, config)
-             if config.detector_precision == "int8"
-             and checked_against_fp32(image, config.precision_check) else None)
+    check = None
+    if config.detector_precision == "int8" and checked_against_fp32(image, config.precision_check):
+        try:
+            check = _precision_check(image, detections, config)
+        except (ModelUnavailable, RuntimeError, ValueError) as exc:
+            # The check failing must not cost the image its int8 scores.
+            check = {"reference": "fp32", "error": str(exc) or type(exc).__name__}
     classes = nudenet_onnx.class_maxima(detections)
     explicit = explicit_score(classes)
     boxes: list[tuple[tuple[float, float, float, float], float, str]] = []
@@ -190,7 +194,7 @@ def image_stage(decoded: DecodedImage, settings: AnalysisSettings) -> dict[str, 
     try:
         result = score_image(pixels, settings, keep_embeddings=True)
         if decoded.more_frames:
-            result = with_frames(result, [(i, score_image(frame, settings, keep_embeddings=True))
+            result = with_frames(result, [(i, _score_frame(frame, settings))
                                           for i, frame in decoded.more_frames],
                                  decoded.frames_total)
     except ModelUnavailable as exc:
@@ -208,30 +212,59 @@ def image_stage(decoded: DecodedImage, settings: AnalysisSettings) -> dict[str, 
 MAX_FACES = 64
 
 
+def _score_frame(frame: np.ndarray, settings: AnalysisSettings) -> dict[str, Any]:
+    """A later frame's scores, or why it has none: one odd frame costs only itself (as a
+    video's keyframe does); a missing model still ends the image's scoring."""
+    try:
+        return score_image(frame, settings, keep_embeddings=True)
+    except (RuntimeError, ValueError) as exc:
+        return {"error": f"AI scoring failed: {exc}"}
+
+
 def with_frames(first: dict[str, Any], others: list[tuple[int, dict[str, Any]]],
                 total: int) -> dict[str, Any]:
     """One image's scores from those of its frames (animated images, multi-page TIFFs), as a
-    video's: the highest explicit score and the frame it is in, per-class maxima, every
-    frame's faces (each with its ``frame``) and the youngest confident band among them."""
-    frames = [(0, first), *others]
+    video's: the highest explicit score and the frame it is in, per-class maxima, the faces
+    of every frame (each with its ``frame``; the youngest first when there are more than
+    MAX_FACES) and the youngest confident band among all of them."""
+    frames = [(0, first), *[(i, r) for i, r in others if "error" not in r]]
     best_index, best = max(frames, key=lambda f: f[1]["explicit"])
     out = dict(first)
     out["explicit"], out["explicit_frame"] = best["explicit"], best_index
     out["classes"] = {name: max(r["classes"].get(name, 0.0) for _, r in frames)
                       for name in first["classes"]}
     out["detections"] = [{**d, "frame": i} for i, r in frames for d in r["detections"]]
-    faces = [{**f, "frame": i} for i, r in frames for f in r["faces"]][:MAX_FACES]
-    out["faces"], out["face_count"] = faces, len(faces)
-    out["youngest_band"] = youngest_band(f["age_band"] for f in faces)
+    # Each face with its embedding (128 float32, in the order of its frame's faces).
+    faces: list[tuple[dict[str, Any], bytes]] = []
+    for i, r in frames:
+        blob = (r.get("_derivatives") or {}).get(EMBEDDINGS_KIND, ("", b""))[1]
+        for k, face in enumerate(r["faces"]):
+            faces.append(({**face, "frame": i}, blob[k * 512:(k + 1) * 512]))
+    out["youngest_band"] = youngest_band(f["age_band"] for f, _ in faces)
+    if len(faces) > MAX_FACES:  # keep the youngest: they are what the priority turns on
+        faces = sorted(faces, key=lambda fe: (_BAND_RANK.get(fe[0]["age_band"], 9),
+                                              fe[0]["age"]))[:MAX_FACES]
+    out["faces"], out["face_count"] = [f for f, _ in faces], len(faces)
     out["models"] = {k: v for _, r in frames for k, v in r["models"].items()}
-    out["image_frames"] = [{"frame": i, "explicit": r["explicit"],
-                            "youngest_band": r["youngest_band"]} for i, r in frames]
+    out["image_frames"] = [_frame_record(i, r) for i, r in [(0, first), *others]]
     out["frames_total"] = total
-    blobs = [r["_derivatives"][EMBEDDINGS_KIND][1] for _, r in frames
-             if EMBEDDINGS_KIND in r.get("_derivatives", {})]
-    if blobs:  # 128 float32 per face, in the order of ``faces`` (cut with them)
-        blob = b"".join(blobs)[: len(faces) * 128 * 4]
-        out["embeddings"] = {**first.get("embeddings", {}), "kind": EMBEDDINGS_KIND,
-                             "count": len(blob) // 512, "dimensions": 128}
+    blob = b"".join(e for _, e in faces)
+    if blob:
+        out["embeddings"] = {"kind": EMBEDDINGS_KIND, "count": len(blob) // 512,
+                             "dimensions": 128}
         out["_derivatives"] = {EMBEDDINGS_KIND: (EMBEDDINGS_MIME, blob)}
     return out
+
+
+# Youngest first; an uncertain face may be a minor, so it goes before adults.
+_BAND_RANK = {"under14": 0, "14to17": 1, "uncertain": 2, "adult": 3}
+
+
+def _frame_record(index: int, result: dict[str, Any]) -> dict[str, Any]:
+    record: dict[str, Any] = {"frame": index}
+    if "error" in result:
+        return {**record, "error": result["error"]}
+    record.update(explicit=result["explicit"], youngest_band=result["youngest_band"])
+    if index and "precision_check" in result:  # frame 0's is the image's own
+        record["precision_check"] = result["precision_check"]
+    return record

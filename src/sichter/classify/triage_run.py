@@ -217,7 +217,8 @@ def export_fields(session: Session, case_id: int, content_ids: list[int]) -> dic
                           "models": facts.get("models", {})}
                 if "frames" in facts:
                     scores["frames"] = [{k: f.get(k) for k in ("t", "explicit", "youngest_band")}
-                                        | ({"error": f["error"]} if f.get("error") else {})
+                                        | {k: f[k] for k in ("error", "precision_check")
+                                           if f.get(k)}
                                         for f in facts["frames"]]
                     # Where the maxima are, and whether the whole video was read.
                     scores.update({k: facts.get(k) for k in ("explicit_t", "youngest_band_t")})

@@ -101,14 +101,16 @@ def decode(data: bytes, analysis_px: int, max_pixels: int) -> DecodedImage:
                     # a rounded-up request on a side not divisible by 8 fell back to 1/4.
                     im.draft("RGB", (max(1, width // scale), max(1, height // scale)))
             im.seek(0)  # first frame of GIF, first page of TIFF
-            total = _frame_count(im)
+            total, count_problem = (_frame_count(im) if im.format in MULTI_FRAME_FORMATS
+                                    else (1, None))
             first = _to_rgb(im)
             turned = bool(orientation and orientation != 1
                           and im.getexif().get(_ORIENTATION, 1) in (None, 1))
             rgb, pixels = _shrink(first.copy() if first is im and total > 1 else first,
                                   analysis_px)
-            more, frame_problem = (_more_frames(im, total, analysis_px) if total > 1
-                                   else ((), None))
+            more, frame_problem = (_more_frames(im, total, analysis_px,
+                                                None if turned else orientation)
+                                   if total > 1 else ((), count_problem))
     except (LimitExceeded, CorruptData):
         raise
     except UnidentifiedImageError as exc:
@@ -132,21 +134,30 @@ def decode(data: bytes, analysis_px: int, max_pixels: int) -> DecodedImage:
 
 
 MAX_MORE_FRAMES = 15
+# Formats whose further frames are pictures of their own. Not MPO: a phone JPEG's second
+# image is a depth or gain map or a preview of the same picture (one person counted twice).
+MULTI_FRAME_FORMATS = ("GIF", "PNG", "WEBP", "TIFF")
+# What a damaged later frame raises in Pillow's decoders (a page with an unknown compression
+# raises KeyError); the first frame was read, so it only ends the sampling.
+_FRAME_ERRORS = (OSError, EOFError, ValueError, SyntaxError, struct.error, IndexError, KeyError,
+                 TypeError, ZeroDivisionError, AttributeError)
 # Pixels decoded to reach the sampled frames (a GIF frame needs every frame before it).
 FRAME_BUDGET_PX = 400_000_000
 
 
-def _frame_count(im: Image.Image) -> int:
+def _frame_count(im: Image.Image) -> tuple[int, str | None]:
     try:
-        return max(1, int(getattr(im, "n_frames", 1)))
-    except (OSError, EOFError, ValueError, struct.error):
-        return 1  # a damaged frame table: the first frame is still read
+        return max(1, int(getattr(im, "n_frames", 1))), None
+    except _FRAME_ERRORS as exc:  # a damaged later frame: the first is still read
+        im.seek(0)
+        return 1, f"frames after the first cannot be read: {str(exc) or type(exc).__name__}"
 
 
-def _more_frames(im: Image.Image, total: int,
-                 analysis_px: int) -> tuple[tuple[tuple[int, np.ndarray], ...], str | None]:
-    """Analysis pixels of up to MAX_MORE_FRAMES frames after the first, spread evenly; stops
-    at a frame that cannot be decoded or when the decoding budget is spent, and says so."""
+def _more_frames(im: Image.Image, total: int, analysis_px: int,
+                 orientation: int | None) -> tuple[tuple[tuple[int, np.ndarray], ...], str | None]:
+    """Analysis pixels, turned for ``orientation`` like the first frame, of up to
+    MAX_MORE_FRAMES frames after the first, spread evenly; stops at a frame that cannot be
+    decoded or when the decoding budget is spent, and says so."""
     n = min(MAX_MORE_FRAMES, total - 1)
     wanted = sorted({round(1 + k * (total - 2) / max(1, n - 1)) for k in range(n)})
     out: list[tuple[int, np.ndarray]] = []
@@ -157,8 +168,10 @@ def _more_frames(im: Image.Image, total: int,
         try:
             im.seek(index)
             frame, pixels = _shrink(_to_rgb(im).copy(), analysis_px)
-        except (OSError, EOFError, ValueError, SyntaxError, struct.error, IndexError) as exc:
+        except _FRAME_ERRORS as exc:
             return tuple(out), f"frame {index} of {total} cannot be decoded: {exc}"
+        if orientation and orientation != 1:
+            frame, pixels = _apply_orientation(frame, orientation), None
         out.append((index, pixels if pixels is not None else rgb_pixels(frame)))
     return tuple(out), None
 

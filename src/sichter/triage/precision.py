@@ -26,13 +26,14 @@ class PrecisionSummary:
     face_changes: int = 0
     detections_gained: int = 0
     detections_lost: int = 0
+    failed: int = 0  # checks the fp32 model could not make (the int8 scores stand)
 
     def record(self) -> dict[str, Any]:
         return {"checked": self.checked, "explicit_diff_max": round(self.explicit_diff_max, 4),
                 "explicit_diff_mean": round(self.explicit_diff_mean, 4),
                 "class_diff_max": round(self.class_diff_max, 4), "crossings": self.crossings,
                 "face_changes": self.face_changes, "detections_gained": self.detections_gained,
-                "detections_lost": self.detections_lost}
+                "detections_lost": self.detections_lost, "failed": self.failed}
 
     def warning(self) -> str | None:
         """What a reviewer should hear when the two precisions disagreed where it matters."""
@@ -54,6 +55,9 @@ def summarise(checks: Iterable[Mapping[str, Any]], thresholds: Sequence[float]) 
     out = PrecisionSummary(crossings={str(t): 0 for t in thresholds})
     total = 0.0
     for check in checks:
+        if check.get("error"):
+            out.failed += 1
+            continue
         fp32, int8 = check.get("fp32") or {}, check.get("int8") or {}
         a, b = float(fp32.get("explicit") or 0.0), float(int8.get("explicit") or 0.0)
         out.checked += 1
@@ -79,6 +83,9 @@ def checks_in(analysis: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
     ai, video = (analysis or {}).get("ai"), (analysis or {}).get("video")
     if isinstance(ai, Mapping) and isinstance(ai.get("precision_check"), Mapping):
         found.append(ai["precision_check"])
+    if isinstance(ai, Mapping):  # an animated image's later frames
+        found += [f["precision_check"] for f in ai.get("image_frames") or []
+                  if isinstance(f, Mapping) and isinstance(f.get("precision_check"), Mapping)]
     if isinstance(video, Mapping):
         found += [f["precision_check"] for f in video.get("frames") or []
                   if isinstance(f, Mapping) and isinstance(f.get("precision_check"), Mapping)]
