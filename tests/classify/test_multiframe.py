@@ -174,3 +174,11 @@ def test_with_many_faces_the_youngest_are_kept_and_decide_the_band() -> None:
     assert out["youngest_band"] == "under14" and out["face_count"] == MAX_FACES
     assert out["faces"][0]["age_band"] == "under14" and out["faces"][0]["frame"] == 1
     assert out["embeddings"]["count"] == MAX_FACES
+
+
+def test_a_later_page_larger_than_the_pixel_limit_is_not_decoded() -> None:
+    pages = [astronaut(), blank((3000, 3000))]  # 9 MP page behind a 0.16 MP first page
+    decoded = decode(frames_file(pages, "TIFF"), 512, 5_000_000)
+    assert decoded.more_frames == ()
+    assert any("3000×3000 px exceeds the limit of 5 MP" in p for p in decoded.problems)
+    assert image_stage(decoded, SETTINGS)["youngest_band"] == "adult"

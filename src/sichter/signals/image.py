@@ -108,7 +108,7 @@ def decode(data: bytes, analysis_px: int, max_pixels: int) -> DecodedImage:
                           and im.getexif().get(_ORIENTATION, 1) in (None, 1))
             rgb, pixels = _shrink(first.copy() if first is im and total > 1 else first,
                                   analysis_px)
-            more, frame_problem = (_more_frames(im, total, analysis_px,
+            more, frame_problem = (_more_frames(im, total, analysis_px, max_pixels,
                                                 None if turned else orientation)
                                    if total > 1 else ((), count_problem))
     except (LimitExceeded, CorruptData):
@@ -153,11 +153,12 @@ def _frame_count(im: Image.Image) -> tuple[int, str | None]:
         return 1, f"frames after the first cannot be read: {str(exc) or type(exc).__name__}"
 
 
-def _more_frames(im: Image.Image, total: int, analysis_px: int,
+def _more_frames(im: Image.Image, total: int, analysis_px: int, max_pixels: int,
                  orientation: int | None) -> tuple[tuple[tuple[int, np.ndarray], ...], str | None]:
     """Analysis pixels, turned for ``orientation`` like the first frame, of up to
     MAX_MORE_FRAMES frames after the first, spread evenly; stops at a frame that cannot be
-    decoded or when the decoding budget is spent, and says so."""
+    decoded, that is larger than ``max_pixels`` (a TIFF's pages each declare their own size)
+    or when the decoding budget is spent, and says so."""
     n = min(MAX_MORE_FRAMES, total - 1)
     wanted = sorted({round(1 + k * (total - 2) / max(1, n - 1)) for k in range(n)})
     out: list[tuple[int, np.ndarray]] = []
@@ -167,6 +168,9 @@ def _more_frames(im: Image.Image, total: int, analysis_px: int,
                                 f"analysed (decoding budget)")
         try:
             im.seek(index)
+            if im.width * im.height > max_pixels:
+                return tuple(out), (f"frame {index} of {total} not analysed: {im.width}×"
+                                    f"{im.height} px exceeds the limit of {max_pixels / 1e6:g} MP")
             frame, pixels = _shrink(_to_rgb(im).copy(), analysis_px)
         except _FRAME_ERRORS as exc:
             return tuple(out), f"frame {index} of {total} cannot be decoded: {exc}"
