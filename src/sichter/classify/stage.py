@@ -17,7 +17,7 @@ from PIL import Image
 
 from sichter.classify.models import ModelInfo, ModelUnavailable
 from sichter.signals.image import opencv, rgb_pixels, upright
-from sichter.triage.age import youngest_band
+from sichter.triage.age import YOUNGEST_FIRST, youngest_band
 from sichter.triage.config import TriageSettings
 from sichter.triage.explicit import explicit_score
 
@@ -140,8 +140,8 @@ def _derived_models_dir(settings: AnalysisSettings) -> Path:
 
 def checked_against_fp32(pixels: np.ndarray, rate: float) -> bool:
     """Whether an image is one of the ``rate`` fraction whose int8 scores are checked against
-    the fp32 model: chosen by a CRC of its pixels, so the same image is chosen in every run and
-    on every machine, and duplicates of one picture do not all go."""
+    the fp32 model: chosen by a CRC of its pixels, so the same pixels are chosen in every run
+    and on every machine."""
     import zlib
 
     if rate <= 0.0:
@@ -242,7 +242,7 @@ def with_frames(first: dict[str, Any], others: list[tuple[int, dict[str, Any]]],
             faces.append(({**face, "frame": i}, blob[k * 512:(k + 1) * 512]))
     out["youngest_band"] = youngest_band(f["age_band"] for f, _ in faces)
     if len(faces) > MAX_FACES:  # keep the youngest: they are what the priority turns on
-        faces = sorted(faces, key=lambda fe: (_BAND_RANK.get(fe[0]["age_band"], 9),
+        faces = sorted(faces, key=lambda fe: (_youngest_first(fe[0]["age_band"]),
                                               fe[0]["age"]))[:MAX_FACES]
     out["faces"], out["face_count"] = [f for f, _ in faces], len(faces)
     out["models"] = {k: v for _, r in frames for k, v in r["models"].items()}
@@ -256,8 +256,8 @@ def with_frames(first: dict[str, Any], others: list[tuple[int, dict[str, Any]]],
     return out
 
 
-# Youngest first; an uncertain face may be a minor, so it goes before adults.
-_BAND_RANK = {"under14": 0, "14to17": 1, "uncertain": 2, "adult": 3}
+def _youngest_first(band: str) -> int:
+    return YOUNGEST_FIRST.index(band) if band in YOUNGEST_FIRST else len(YOUNGEST_FIRST)
 
 
 def _frame_record(index: int, result: dict[str, Any]) -> dict[str, Any]:

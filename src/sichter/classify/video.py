@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from sichter.classify.video_config import VideoSettings
 from sichter.errors import SichterError
 from sichter.pipeline.stages import register_video_stage
+from sichter.triage.age import YOUNGEST_FIRST
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -31,7 +32,7 @@ ScoreFn = Callable[["Image.Image", "AnalysisSettings"], dict[str, Any]]
 
 # From youngest to oldest; "uncertain" (an age interval straddling 14 or 18) ranks before
 # "adult" so that a video is never called adult-only while one frame might show a minor.
-BAND_ORDER = ("under14", "14to17", "uncertain", "adult", "none")
+BAND_ORDER = YOUNGEST_FIRST
 
 
 def youngest_band(bands: Sequence[str | None]) -> str | None:

@@ -16,6 +16,10 @@ ADULT_LIMIT = 18.0
 BANDS_BY_AGE = ("under14", "14to17", "adult")
 NONE = "none"
 UNCERTAIN = "uncertain"
+# Youngest first, an uncertain face (it may be a minor) before adults: the order in which a
+# video's frames and an image's many faces are ranked (an image's own band is its youngest
+# *confident* face, ``youngest_band``).
+YOUNGEST_FIRST = ("under14", "14to17", UNCERTAIN, "adult", NONE)
 
 
 def age_band(age_low: float, age_high: float, margin: float = 0.0) -> str:
