@@ -61,6 +61,17 @@ def errors_as_exit_codes() -> Iterator[None]:
     except SichterError as exc:
         console.print(f"[red]failed:[/red] {exc}")
         raise typer.Exit(1) from exc
+    except Exception as exc:
+        from pydantic import ValidationError  # here: --help must not import it
+        from rich.markup import escape
+
+        if not isinstance(exc, ValidationError):
+            raise
+        # A setting out of range (sichter.toml, SICHTER_*, an option): one line, exit 2.
+        said = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+                         for e in exc.errors())
+        console.print(f"[red]error:[/red] invalid setting: {escape(said)}")
+        raise typer.Exit(2) from exc
 
 
 def run(fn: Callable[[], T]) -> T:

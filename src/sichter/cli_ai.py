@@ -29,9 +29,11 @@ def rescore_cmd(
         settings = obj.settings()
         changes = {k: v for k, v in {"explicit_threshold": explicit_threshold,
                                       "age_margin": age_margin}.items() if v is not None}
-        if changes:
-            settings = settings.model_copy(update={
-                "triage": settings.triage.model_copy(update=changes)})
+        if changes:  # validated like the settings file (model_copy would skip the limits)
+            from sichter.triage.config import TriageSettings
+
+            settings = settings.model_copy(update={"triage": TriageSettings.model_validate(
+                {**settings.triage.model_dump(), **changes})})
         sessions = obj.sessions(settings)
         with sessions() as s:
             case_id = get_case(s, case).id
@@ -42,15 +44,15 @@ def rescore_cmd(
             refresh_queue(s, case_id)
         console.print(f"rescored {summary.contents} contents of {case}: "
                       + ", ".join(f"{k} {v}" for k, v in sorted(summary.tiers.items())))
-        if summary.precision:
-            from rich.markup import escape
+        from rich.markup import escape
 
+        if summary.precision:
             p = summary.precision
             console.print(f"int8 detector checked against fp32 on {p.checked} images: explicit "
                           f"score difference up to {p.explicit_diff_max:.3f} (mean "
                           f"{p.explicit_diff_mean:.4f})")
-            if (warning := p.warning()):
-                console.print(f"[yellow]{escape(warning)}")
+        for warning in summary.warnings():
+            console.print(f"[yellow]{escape(warning)}")
         from sichter.web.services.learning import apply_promoted_model, queue_order
 
         applied = apply_promoted_model(sessions, case_id)  # a promoted learned model, if any

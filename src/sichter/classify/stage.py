@@ -50,7 +50,7 @@ def score_image(image: Image.Image | np.ndarray, settings: AnalysisSettings, *,
     ``_derivatives`` for the pipeline to seal; otherwise they are not computed.
     """
     from sichter.classify import faces as face_mod
-    from sichter.classify import nudenet_onnx, plugins
+    from sichter.classify import nudenet_onnx
 
     config = triage_settings(settings)
     image = rgb_pixels(image)
@@ -93,12 +93,7 @@ def score_image(image: Image.Image | np.ndarray, settings: AnalysisSettings, *,
     }
     if check:
         result["precision_check"] = check
-    for plugin in plugins.load_plugins(str(config.plugin_dir) if config.plugin_dir else None):
-        out = plugins.classify(plugin, Image.fromarray(image))
-        result["plugins"][plugin.info.name] = out
-        models[plugin.info.name] = plugin.info.version
-        if "explicit" in out["scores"]:
-            result["explicit"] = max(result["explicit"], out["scores"]["explicit"])
+    _run_plugins(image, config, result)
     if want_embeddings and faces:
         vectors = [f.embedding for f in faces if f.embedding is not None]
         models["face_embedding"] = _versions()["face_embedding"]
@@ -106,6 +101,33 @@ def score_image(image: Image.Image | np.ndarray, settings: AnalysisSettings, *,
         blob = np.stack(vectors).astype("<f4").tobytes()
         result["_derivatives"] = {EMBEDDINGS_KIND: (EMBEDDINGS_MIME, blob)}
     return result
+
+
+def _run_plugins(image: np.ndarray, config: TriageSettings, result: dict[str, Any]) -> None:
+    """The agency's plug-ins on one image, into ``result``. A plug-in that cannot load or
+    fails on the image records why (``plugin_error``, ``plugins[name].error``) and the
+    built-in scores stand: a broken add-on must not cost an image its explicitness and ages.
+    A plug-in's ``explicit`` raises the image's, and ``explicit_source`` then names it."""
+    from sichter.classify import plugins
+
+    try:
+        loaded = plugins.load_plugins(str(config.plugin_dir) if config.plugin_dir else None)
+    except ModelUnavailable as exc:
+        result["plugin_error"] = str(exc)
+        return
+    for plugin in loaded:
+        name = plugin.info.name
+        result["models"][name] = plugin.info.version
+        try:
+            out = plugins.classify(plugin, Image.fromarray(image))
+        except MemoryError:
+            raise
+        except Exception as exc:  # an agency's model: any failure is its own, on this image
+            result["plugins"][name] = {"error": f"{type(exc).__name__}: {exc}"}
+            continue
+        result["plugins"][name] = out
+        if out["scores"].get("explicit", 0.0) > result["explicit"]:
+            result["explicit"], result["explicit_source"] = out["scores"]["explicit"], name
 
 
 def _detector(settings: AnalysisSettings, config: TriageSettings) -> tuple[ModelInfo, str | None]:

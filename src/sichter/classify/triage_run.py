@@ -35,6 +35,14 @@ class TriageSummary:
     tiers: dict[str, int] = field(default_factory=dict)
     thresholds: dict[str, Any] = field(default_factory=dict)
     precision: PrecisionSummary | None = None  # the int8 detector checked against fp32
+    plugin_problems: dict[str, int] = field(default_factory=dict)  # message -> images
+
+    def warnings(self) -> list[str]:
+        out = [w for w in [self.precision.warning() if self.precision else None] if w]
+        for message, images in sorted(self.plugin_problems.items()):
+            out.append(f"agency plug-in problem on {images} image(s); their built-in scores "
+                       f"stand: {message}")
+        return out
 
 
 def scores_of(analysis: dict[str, Any] | None, config: TriageSettings) -> Scores | None:
@@ -54,7 +62,8 @@ def scores_of(analysis: dict[str, Any] | None, config: TriageSettings) -> Scores
              for f in facts.get("faces", [])]
     band = (youngest_band(f.age_band for f in faces) if faces
             else facts.get("youngest_band") or "none")
-    return Scores(float(facts["explicit"]), facts.get("classes", {}), faces, band)
+    return Scores(float(facts["explicit"]), facts.get("classes", {}), faces, band,
+                  explicit_source=facts.get("explicit_source"))
 
 
 def _model_error(analysis: dict[str, Any] | None) -> str | None:
@@ -113,6 +122,8 @@ def compute_triage(settings: Settings, sessions: sessionmaker[Session], case_id:
                 judgment = prioritise(scores, status, scheme, policy, content.media_type)
                 models = _models_of(content.analysis)
                 checks += checks_in(content.analysis)
+                for problem in _plugin_problems(content.analysis):
+                    summary.plugin_problems[problem] = summary.plugin_problems.get(problem, 0) + 1
                 used.update(models)
                 row = existing.get(content.id) or Triage(content_id=content.id, case_id=case_id)
                 row.priority = judgment.priority
@@ -129,15 +140,28 @@ def compute_triage(settings: Settings, sessions: sessionmaker[Session], case_id:
                 summary.contents += 1
                 summary.tiers[judgment.tier] = summary.tiers.get(judgment.tier, 0) + 1
             s.flush()
-        register_models(s, used, settings.models_dir)
+        register_models(s, used, settings.models_dir, config.plugin_dir)
         details = {"contents": summary.contents, "tiers": summary.tiers,
                    "thresholds": thresholds, "models": used}
+        if summary.plugin_problems:
+            details["plugin_problems"] = summary.plugin_problems
         if checks:
             summary.precision = summarise(checks, sorted({config.suggestive_threshold,
                                                           config.explicit_threshold}))
             details["precision_check"] = summary.precision.record()
         cases.log(s, case_id, user, action, details)
     return summary
+
+
+def _plugin_problems(analysis: dict[str, Any] | None) -> list[str]:
+    """What went wrong with agency plug-ins on one content (loading, or on this image)."""
+    ai = (analysis or {}).get("ai")
+    if not isinstance(ai, dict):
+        return []
+    found = [str(ai["plugin_error"])] if ai.get("plugin_error") else []
+    found += [f"{name}: {out['error']}" for name, out in (ai.get("plugins") or {}).items()
+              if isinstance(out, dict) and out.get("error")]
+    return found
 
 
 def _incomplete(analysis: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -158,7 +182,18 @@ def _models_of(analysis: dict[str, Any] | None) -> dict[str, str]:
     return models
 
 
-def register_models(session: Session, used: dict[str, str], models_dir: Path | None = None) -> None:
+def _plugin_infos(plugin_dir: Path | None) -> list[Any]:
+    from sichter.classify.models import ModelUnavailable
+    from sichter.classify.plugins import load_plugins
+
+    try:
+        return [p.info for p in load_plugins(str(plugin_dir) if plugin_dir else None)]
+    except ModelUnavailable:  # said on every image already
+        return []
+
+
+def register_models(session: Session, used: dict[str, str], models_dir: Path | None = None,
+                    plugin_dir: Path | None = None) -> None:
     """Record every (name, version) that produced a score, with its file hash and settings;
     ``models_dir`` holds models made on this machine (the int8 detector)."""
     if not used:
@@ -169,7 +204,8 @@ def register_models(session: Session, used: dict[str, str], models_dir: Path | N
     try:
         # Both embedding runtimes: the workers' versions say which one ran, and finding out
         # which one this process would use meant building the network here (0.3 s).
-        infos = [nudenet_onnx.info(), *faces.infos(("onnxruntime", "dlib"))]
+        infos = [nudenet_onnx.info(), *faces.infos(("onnxruntime", "dlib")),
+                 *_plugin_infos(plugin_dir)]
         if models_dir is not None and nudenet_int8.RECIPE in used.get(nudenet_onnx.NAME, ""):
             infos.append(nudenet_int8.info(models_dir))
         known = {(i.name, i.version): i for i in infos}
@@ -188,9 +224,7 @@ def register_models(session: Session, used: dict[str, str], models_dir: Path | N
 
 
 def post_ingest(settings: Settings, sessions: sessionmaker[Session], case_id: int) -> list[str]:
-    summary = compute_triage(settings, sessions, case_id, "triage")
-    warning = summary.precision.warning() if summary.precision else None
-    return [warning] if warning else []
+    return compute_triage(settings, sessions, case_id, "triage").warnings()
 
 
 def export_fields(session: Session, case_id: int, content_ids: list[int]) -> dict[int, dict[str, Any]]:
@@ -233,6 +267,13 @@ def export_fields(session: Session, case_id: int, content_ids: list[int]) -> dic
                     scores["precision_check"] = facts["precision_check"]
                 if facts.get("plugins"):
                     scores["plugins"] = {n: p.get("scores", {}) for n, p in facts["plugins"].items()}
+                    failed = {n: p["error"] for n, p in facts["plugins"].items() if p.get("error")}
+                    if failed:
+                        scores["plugin_errors"] = failed
+                if facts.get("plugin_error"):  # the plug-ins could not be loaded at all
+                    scores["plugin_errors"] = {"*": facts["plugin_error"]}
+                if facts.get("explicit_source"):  # a plug-in raised the explicit score
+                    scores["explicit_source"] = facts["explicit_source"]
                 fields["scores"] = scores
                 if "frames" in scores:  # also on the record itself, as the export contract reads
                     fields["frames"] = scores["frames"]

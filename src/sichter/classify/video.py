@@ -68,6 +68,18 @@ def default_scorer() -> tuple[ScoreFn | None, str | None]:
     return score_image, None
 
 
+def _add_plugins(seen: dict[str, dict[str, Any]], frame: dict[str, Any]) -> None:
+    """Agency plug-ins over a video: each score's maximum over frames, failures counted."""
+    for name, out in frame.items():
+        agg = seen.setdefault(name, {"scores": {}})
+        if not isinstance(out, dict) or out.get("error"):
+            agg["failed_frames"] = agg.get("failed_frames", 0) + 1
+            agg.setdefault("error", str(out.get("error")) if isinstance(out, dict) else "?")
+            continue
+        for score, value in (out.get("scores") or {}).items():
+            agg["scores"][score] = max(value, agg["scores"].get(score, value))
+
+
 def analyse_video(open_video: Callable[[], BinaryIO], settings: AnalysisSettings,
                   score: ScoreFn | None = None, cfg: VideoSettings | None = None) -> dict[str, Any]:
     """Scan the video once, score its keyframes with ``score`` (default: the photo scorer)
@@ -84,6 +96,7 @@ def analyse_video(open_video: Callable[[], BinaryIO], settings: AnalysisSettings
     models: dict[str, Any] = {}
     classes: dict[str, float] = {}
     faces: list[dict[str, Any]] = []
+    plugins: dict[str, dict[str, Any]] = {}
     for key in scanned.keyframes:
         t = round(key.t, 3)
         entry: dict[str, Any] = {"t": t, "reason": key.reason, "explicit": None,
@@ -97,6 +110,9 @@ def analyse_video(open_video: Callable[[], BinaryIO], settings: AnalysisSettings
             else:
                 entry["explicit"] = result.get("explicit")
                 entry["youngest_band"] = result.get("youngest_band")
+                if result.get("explicit_source"):
+                    entry["explicit_source"] = result["explicit_source"]
+                _add_plugins(plugins, result.get("plugins") or {})
                 entry["faces"] = len(result.get("faces") or [])
                 if "precision_check" in result:
                     entry["precision_check"] = result["precision_check"]
@@ -122,6 +138,11 @@ def analyse_video(open_video: Callable[[], BinaryIO], settings: AnalysisSettings
         "complete": scanned.complete,
         "_derivatives": {"contact_sheet": ("image/jpeg", sheet)},
     }
+    if plugins:
+        out["plugins"] = plugins
+    best = next((f for f in frames if f["t"] == out.get("explicit_t")), None)
+    if best and best.get("explicit_source"):
+        out["explicit_source"] = best["explicit_source"]
     if scanned.rotation:
         out["display_rotation"] = scanned.rotation  # keyframes and sheet turned as a player shows
     if scanned.incomplete_reason:

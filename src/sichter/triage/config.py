@@ -6,13 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from sichter.triage.priority import DEFAULT_TIERS, PriorityPolicy
 
 
 class TriageSettings(BaseModel):
     """What the models run with and how their scores become a priority."""
+
+    model_config = ConfigDict(allow_inf_nan=False)  # no NaN threshold, no infinite margin
 
     explicit_threshold: float = Field(
         0.5, ge=0.0, le=1.0, description="explicit score at or above which an image counts as explicit")
@@ -59,6 +61,12 @@ class TriageSettings(BaseModel):
     plugin_dir: Path | None = Field(
         None, description="directory of agency ONNX classifiers, one sub-directory with a "
                           "manifest.json each")
+
+    @field_validator("plugin_dir", mode="before")
+    @classmethod
+    def _no_empty_plugin_dir(cls, value: object) -> object:
+        # An empty setting (SICHTER_TRIAGE__PLUGIN_DIR=) means none, not the current folder.
+        return None if isinstance(value, str) and not value.strip() else value
 
     def policy(self) -> PriorityPolicy:
         """The priority policy these settings describe (unknown tiers keep their defaults)."""

@@ -59,6 +59,7 @@ class Scores:
     faces: Sequence[FaceScore] = ()
     youngest_band: str = NONE
     error: str | None = None  # why the models gave no scores (model missing, scoring failed)
+    explicit_source: str | None = None  # an agency plug-in that raised the explicit score
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,10 @@ def prioritise(scores: Scores | None, known: Known, scheme: str,
         reasons.append({"reason": "explicit", "score": explicit,
                         "threshold": policy.explicit_threshold,
                         "classes": {k: v for v, k in top},
-                        "text": f"explicit {explicit:.2f} ≥ {policy.explicit_threshold:g}"})
+                        "text": f"explicit {explicit:.2f} ≥ {policy.explicit_threshold:g}"
+                                + (f" (from {scores.explicit_source})"
+                                   if scores.explicit_source else "")}
+                       | ({"source": scores.explicit_source} if scores.explicit_source else {}))
     for f in sorted(scores.faces, key=lambda f: f.age):
         reasons.append({"reason": "face", "age": f.age, "age_low": f.age_low,
                         "age_high": f.age_high, "age_band": f.age_band, "box": list(f.box),
