@@ -97,15 +97,22 @@ def models_cmd(ctx: typer.Context) -> None:
     obj: Context = ctx.obj
 
     def go() -> None:
-        from sichter.classify.models import builtin_models
+        from sichter.classify import plugins
+        from sichter.classify.models import ModelUnavailable, builtin_models
         from sichter.classify.plugins import load_plugins
+        from sichter.errors import UsageError
 
         settings = obj.settings()
-        infos = list(builtin_models().values())
-        plugin_dir = settings.triage.plugin_dir
-        infos += [p.info for p in load_plugins(str(plugin_dir) if plugin_dir else None)]
-        for i in infos:
+        for i in builtin_models().values():
             typer.echo(f"{i.name}\t{i.version}\t{i.sha256}")
+        plugin_dir = settings.triage.plugin_dir
+        try:
+            for plugin in load_plugins(str(plugin_dir) if plugin_dir else None):
+                plugins._session(plugin.info.path)  # listed only if onnxruntime can load it
+                i = plugin.info
+                typer.echo(f"{i.name}\t{i.version}\t{i.sha256}")
+        except ModelUnavailable as exc:  # the agency's configuration, not a run failure
+            raise UsageError(str(exc)) from exc
         if settings.triage.detector_precision == "int8":
             from sichter.classify import nudenet_int8, nudenet_onnx
 

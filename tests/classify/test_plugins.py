@@ -232,3 +232,21 @@ def test_rescore_refuses_settings_out_of_range_in_one_line(sqlite_settings, args
     env = CliRunner().invoke(app, ["--home", str(sqlite_settings.home), "rescore", "r"],
                              env={"SICHTER_TRIAGE__EXPLICIT_THRESHOLD": "2"})
     assert env.exit_code == 2 and "explicit_threshold" in env.output
+
+
+def test_sichter_models_loads_each_plugin_and_names_a_broken_one(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from sichter.cli import app
+
+    folder = make_plugin(tmp_path / "plugins")
+    env = {"SICHTER_TRIAGE__PLUGIN_DIR": str(tmp_path / "plugins")}
+    ok = CliRunner().invoke(app, ["--home", str(tmp_path / "home"), "models"], env=env)
+    assert ok.exit_code == 0 and "plugin:redness\t1#" in ok.output
+    (folder / "model.onnx").write_bytes(b"")
+    from sichter.classify import plugins as plugins_mod
+
+    load_plugins.cache_clear()  # a new process would start without them
+    plugins_mod._session.cache_clear()
+    broken = CliRunner().invoke(app, ["--home", str(tmp_path / "home"), "models"], env=env)
+    assert broken.exit_code == 2 and "cannot be loaded" in broken.output
