@@ -124,3 +124,13 @@ def test_documents_and_other_non_media_rank_below_every_photo_not_among_unanalys
     # Known material is known whatever it is.
     assert prioritise(None, Known("known", "1", "vics-us", "set"), "vics-us",
                       media_type="other").tier == "known"
+
+
+def test_the_explicit_reason_says_where_and_which_model() -> None:
+    from dataclasses import replace
+
+    scores = replace(scores_of(CASES["explicit_child"]), explicit_source="plugin:agency",
+                     explicit_at="at 12 s")
+    reason = prioritise(scores, Known(), "vics-us").reasons[1]
+    assert reason["reason"] == "explicit" and reason["source"] == "plugin:agency"
+    assert reason["text"].endswith("(from plugin:agency, at 12 s)") and reason["at"] == "at 12 s"

@@ -40,8 +40,8 @@ class TriageSummary:
     def warnings(self) -> list[str]:
         out = [w for w in [self.precision.warning() if self.precision else None] if w]
         for message, images in sorted(self.plugin_problems.items()):
-            out.append(f"agency plug-in problem on {images} image(s); their built-in scores "
-                       f"stand: {message}")
+            out.append(f"agency plug-in problem on {images} image(s) or video(s); their "
+                       f"built-in scores stand: {message}")
         return out
 
 
@@ -63,7 +63,16 @@ def scores_of(analysis: dict[str, Any] | None, config: TriageSettings) -> Scores
     band = (youngest_band(f.age_band for f in faces) if faces
             else facts.get("youngest_band") or "none")
     return Scores(float(facts["explicit"]), facts.get("classes", {}), faces, band,
-                  explicit_source=facts.get("explicit_source"))
+                  explicit_source=facts.get("explicit_source"), explicit_at=_explicit_at(facts))
+
+
+def _explicit_at(facts: dict[str, Any]) -> str | None:
+    """Where a video's or a multi-frame image's highest explicit score is."""
+    if isinstance(facts.get("explicit_t"), int | float):
+        return f"at {facts['explicit_t']:g} s"
+    if isinstance(facts.get("explicit_frame"), int) and facts["explicit_frame"] > 0:
+        return f"frame {facts['explicit_frame'] + 1} of {facts.get('frames_total', '?')}"
+    return None
 
 
 def _model_error(analysis: dict[str, Any] | None) -> str | None:
@@ -155,12 +164,14 @@ def compute_triage(settings: Settings, sessions: sessionmaker[Session], case_id:
 
 def _plugin_problems(analysis: dict[str, Any] | None) -> list[str]:
     """What went wrong with agency plug-ins on one content (loading, or on this image)."""
-    ai = (analysis or {}).get("ai")
-    if not isinstance(ai, dict):
-        return []
-    found = [str(ai["plugin_error"])] if ai.get("plugin_error") else []
-    found += [f"{name}: {out['error']}" for name, out in (ai.get("plugins") or {}).items()
-              if isinstance(out, dict) and out.get("error")]
+    found: list[str] = []
+    for stage in SCORE_STAGES:
+        facts = (analysis or {}).get(stage)
+        if not isinstance(facts, dict):
+            continue
+        found += [str(facts["plugin_error"])] if facts.get("plugin_error") else []
+        found += [f"{name}: {out['error']}" for name, out in (facts.get("plugins") or {}).items()
+                  if isinstance(out, dict) and out.get("error")]
     return found
 
 

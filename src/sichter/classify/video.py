@@ -97,6 +97,7 @@ def analyse_video(open_video: Callable[[], BinaryIO], settings: AnalysisSettings
     classes: dict[str, float] = {}
     faces: list[dict[str, Any]] = []
     plugins: dict[str, dict[str, Any]] = {}
+    plugin_error: str | None = None  # the plug-ins could not be loaded
     for key in scanned.keyframes:
         t = round(key.t, 3)
         entry: dict[str, Any] = {"t": t, "reason": key.reason, "explicit": None,
@@ -113,6 +114,7 @@ def analyse_video(open_video: Callable[[], BinaryIO], settings: AnalysisSettings
                 if result.get("explicit_source"):
                     entry["explicit_source"] = result["explicit_source"]
                 _add_plugins(plugins, result.get("plugins") or {})
+                plugin_error = plugin_error or result.get("plugin_error")
                 entry["faces"] = len(result.get("faces") or [])
                 if "precision_check" in result:
                     entry["precision_check"] = result["precision_check"]
@@ -140,6 +142,8 @@ def analyse_video(open_video: Callable[[], BinaryIO], settings: AnalysisSettings
     }
     if plugins:
         out["plugins"] = plugins
+    if plugin_error:
+        out["plugin_error"] = plugin_error
     best = next((f for f in frames if f["t"] == out.get("explicit_t")), None)
     if best and best.get("explicit_source"):
         out["explicit_source"] = best["explicit_source"]

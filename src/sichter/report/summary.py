@@ -54,6 +54,20 @@ def summarise(sessions: sessionmaker[Session], case_name: str, error_samples: in
                    .where(Occurrence.case_id == cid, error_expr.is_not(None)))
         errors = s.scalar(select(func.count()).select_from(errored.subquery())) or 0
         samples = [(p, e) for p, e in s.execute(errored.order_by(Occurrence.id).limit(error_samples))]
+        # Videos decoded only in part keep the scores of what was read, and no error: they
+        # belong here too (videos are few; their analysis is read in Python, as JSON queries
+        # differ between SQLite and PostgreSQL).
+        for path, analysis in s.execute(
+                select(Occurrence.path, Content.analysis).join(Content, Content.id == Occurrence.content_id)
+                .where(Occurrence.case_id == cid, Content.media_type == "video",
+                       Content.error.is_(None), Occurrence.error.is_(None))
+                .order_by(Occurrence.id)):
+            video = (analysis or {}).get("video")
+            if isinstance(video, dict) and video.get("complete") is False and not video.get("error"):
+                errors += 1
+                if len(samples) < error_samples:
+                    samples.append((path, "video read only in part: "
+                                    + str(video.get("incomplete_reason") or "decoding stopped")))
         with_content = s.scalar(select(func.count()).where(Occurrence.case_id == cid,
                                                            Occurrence.content_id.is_not(None))) or 0
         log = [{"at": e.at.isoformat(), "user": e.user, "host": e.host, "action": e.action,

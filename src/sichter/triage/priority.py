@@ -60,6 +60,7 @@ class Scores:
     youngest_band: str = NONE
     error: str | None = None  # why the models gave no scores (model missing, scoring failed)
     explicit_source: str | None = None  # an agency plug-in that raised the explicit score
+    explicit_at: str | None = None  # where in a video or multi-frame image ("at 12 s", "frame 3")
 
 
 @dataclass(frozen=True)
@@ -134,9 +135,9 @@ def prioritise(scores: Scores | None, known: Known, scheme: str,
                         "threshold": policy.explicit_threshold,
                         "classes": {k: v for v, k in top},
                         "text": f"explicit {explicit:.2f} ≥ {policy.explicit_threshold:g}"
-                                + (f" (from {scores.explicit_source})"
-                                   if scores.explicit_source else "")}
-                       | ({"source": scores.explicit_source} if scores.explicit_source else {}))
+                                + _where(scores)}
+                       | ({"source": scores.explicit_source} if scores.explicit_source else {})
+                       | ({"at": scores.explicit_at} if scores.explicit_at else {}))
     for f in sorted(scores.faces, key=lambda f: f.age):
         reasons.append({"reason": "face", "age": f.age, "age_low": f.age_low,
                         "age_high": f.age_high, "age_band": f.age_band, "box": list(f.box),
@@ -146,6 +147,12 @@ def prioritise(scores: Scores | None, known: Known, scheme: str,
     priority = policy.tiers[tier] + round(policy.spread * min(1.0, max(0.0, explicit)))
     reasons.insert(0, {"reason": "tier", "tier": tier, "text": tier.replace("_", " ")})
     return Judgment(min(100, max(0, priority)), cat.category_code(meaning, scheme), tier, reasons)
+
+
+def _where(scores: Scores) -> str:
+    said = [f"from {scores.explicit_source}"] if scores.explicit_source else []
+    said += [scores.explicit_at] if scores.explicit_at else []
+    return f" ({', '.join(said)})" if said else ""
 
 
 def _small(face: FaceScore) -> str:

@@ -69,8 +69,17 @@ def item_detail(session: Session, case: Case, content_id: int) -> ItemDetail:
                       content.error, paths, stack_members(session, case.id, [content_id])[content_id],
                       state_of(session, case.id, [content_id]).get(content_id), triage,
                       _known(session, case.id, content_id), analysis, derivs,
-                      boxes_in(analysis, content.width, content.height),
+                      [] if _plays_frames(content.mime, analysis)
+                      else boxes_in(analysis, content.width, content.height),
                       {path: original for path, original in located if original})
+
+
+def _plays_frames(mime: str, analysis: dict[str, Any]) -> bool:
+    """An animation the browser plays as it is: no box stays on its frame while it runs."""
+    from sichter.web.services.original import BROWSER_TYPES
+
+    ai = analysis.get("ai")
+    return mime in BROWSER_TYPES and isinstance(ai, dict) and bool(ai.get("image_frames"))
 
 
 def _known(session: Session, case_id: int, content_id: int) -> dict[str, Any] | None:

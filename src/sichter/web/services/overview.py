@@ -53,9 +53,12 @@ def overview(session: Session, case_id: int) -> Overview:
         for name, attr in (("known_status", "by_status"), ("suggested_category", "by_suggested"),
                            ("youngest_band", "by_band")):
             if name in t.c:
-                c = func.coalesce(t.c[name], "–")
-                setattr(ov, attr, {str(k): int(v) for k, v in session.execute(
-                    select(c, func.count()).where(t.c.case_id == case_id).group_by(c))})
+                c = func.coalesce(func.nullif(t.c[name], ""), "–")  # "" = uncategorised
+                q = select(c, func.count()).where(t.c.case_id == case_id).group_by(c)
+                if name != "known_status":  # bands and categories are about pictures
+                    q = q.join(Content, Content.id == t.c.content_id).where(
+                        Content.media_type.in_(("image", "video")))
+                setattr(ov, attr, {str(k): int(v) for k, v in session.execute(q)})
     rows = session.execute(
         select(ReviewDecision.user, func.count(), func.count(func.distinct(ReviewDecision.content_id)),
                func.min(ReviewDecision.decided_at), func.max(ReviewDecision.decided_at))
