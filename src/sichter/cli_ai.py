@@ -59,8 +59,6 @@ def rescore_cmd(
         if applied.model_version:
             console.print(f"applied learned model {applied.model_version} to {applied.items} contents")
         if applied.error:
-            from rich.markup import escape
-
             console.print(f"[yellow]learned model not applied: {escape(applied.error)}")
         with sessions() as s:
             order = queue_order(s, case_id)

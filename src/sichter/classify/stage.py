@@ -17,7 +17,7 @@ from PIL import Image
 
 from sichter.classify.models import ModelInfo, ModelUnavailable
 from sichter.signals.image import opencv, rgb_pixels, upright
-from sichter.triage.age import YOUNGEST_FIRST, youngest_band
+from sichter.triage.age import band_rank, youngest_band
 from sichter.triage.config import TriageSettings
 from sichter.triage.explicit import explicit_score
 
@@ -264,7 +264,7 @@ def with_frames(first: dict[str, Any], others: list[tuple[int, dict[str, Any]]],
             faces.append(({**face, "frame": i}, blob[k * 512:(k + 1) * 512]))
     out["youngest_band"] = youngest_band(f["age_band"] for f, _ in faces)
     if len(faces) > MAX_FACES:  # keep the youngest: they are what the priority turns on
-        faces = sorted(faces, key=lambda fe: (_youngest_first(fe[0]["age_band"]),
+        faces = sorted(faces, key=lambda fe: (band_rank(fe[0]["age_band"]),
                                               fe[0]["age"]))[:MAX_FACES]
     out["faces"], out["face_count"] = [f for f, _ in faces], len(faces)
     out["models"] = {k: v for _, r in frames for k, v in r["models"].items()}
@@ -276,10 +276,6 @@ def with_frames(first: dict[str, Any], others: list[tuple[int, dict[str, Any]]],
                              "dimensions": 128}
         out["_derivatives"] = {EMBEDDINGS_KIND: (EMBEDDINGS_MIME, blob)}
     return out
-
-
-def _youngest_first(band: str) -> int:
-    return YOUNGEST_FIRST.index(band) if band in YOUNGEST_FIRST else len(YOUNGEST_FIRST)
 
 
 def _frame_record(index: int, result: dict[str, Any]) -> dict[str, Any]:

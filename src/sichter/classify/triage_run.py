@@ -20,7 +20,7 @@ from sichter.settings import Settings
 from sichter.store import cases
 from sichter.store.ai_models import AIModel, Triage
 from sichter.store.models import Case, Content
-from sichter.triage.age import face_band, youngest_band
+from sichter.triage.age import face_band, too_small, youngest_band
 from sichter.triage.config import TriageSettings
 from sichter.triage.precision import PrecisionSummary, checks_in, summarise
 from sichter.triage.priority import FaceScore, Known, Scores, prioritise
@@ -58,7 +58,7 @@ def scores_of(analysis: dict[str, Any] | None, config: TriageSettings) -> Scores
     faces = [FaceScore(f["age"], f["age_low"], f["age_high"],
                        face_band(f["age_low"], f["age_high"], config.age_margin, f.get("px"),
                                  config.min_face_px), f.get("box", ()), f.get("px"),
-                       f.get("px") is not None and f["px"] < config.min_face_px)
+                       too_small(f.get("px"), config.min_face_px))
              for f in facts.get("faces", [])]
     band = (youngest_band(f.age_band for f in faces) if faces
             else facts.get("youngest_band") or "none")

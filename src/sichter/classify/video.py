@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from sichter.classify.video_config import VideoSettings
 from sichter.errors import SichterError
 from sichter.pipeline.stages import register_video_stage
-from sichter.triage.age import YOUNGEST_FIRST
+from sichter.triage.age import band_rank
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -30,17 +30,15 @@ _MAX_FACES = 64  # faces kept per video (with their frame time), for priority re
 
 ScoreFn = Callable[["Image.Image", "AnalysisSettings"], dict[str, Any]]
 
-# From youngest to oldest; "uncertain" (an age interval straddling 14 or 18) ranks before
-# "adult" so that a video is never called adult-only while one frame might show a minor.
-BAND_ORDER = YOUNGEST_FIRST
-
 
 def youngest_band(bands: Sequence[str | None]) -> str | None:
     """The youngest of the given age bands (None entries, i.e. unscored frames, are skipped)."""
     known = [b for b in bands if b is not None]
     if not known:
         return None
-    return min(known, key=lambda b: BAND_ORDER.index(b) if b in BAND_ORDER else len(BAND_ORDER))
+    # "uncertain" ranks before "adult": a video is never called adult-only while one frame
+    # might show a minor.
+    return min(known, key=band_rank)
 
 
 def aggregate(frames: Sequence[dict[str, Any]]) -> dict[str, Any]:

@@ -34,13 +34,23 @@ def age_band(age_low: float, age_high: float, margin: float = 0.0) -> str:
     return UNCERTAIN
 
 
+def band_rank(band: str) -> int:
+    """A band's place in ``YOUNGEST_FIRST`` (unknown bands last)."""
+    return YOUNGEST_FIRST.index(band) if band in YOUNGEST_FIRST else len(YOUNGEST_FIRST)
+
+
+def too_small(size_px: float | None, min_px: float) -> bool:
+    """Whether a face measured fewer than ``min_px`` pixels (its shorter side) in the image
+    the age model saw; faces stored before the size was recorded are not."""
+    return size_px is not None and size_px < min_px
+
+
 def face_band(age_low: float, age_high: float, margin: float, size_px: float | None = None,
               min_px: float = 0.0) -> str:
-    """A face's band: ``age_band``, but ``uncertain`` when the face measured fewer than
-    ``min_px`` pixels (its shorter side) in the image the age model saw: the model reads a
-    64 px chip, and a face enlarged from a thumbnail gives a confident-looking estimate of
-    nothing (a 16 px astronaut came out 'adult, 24-24')."""
-    if size_px is not None and size_px < min_px:
+    """A face's band: ``age_band``, but ``uncertain`` when it is ``too_small``: the age model
+    reads a 64 px chip, and a face enlarged from a thumbnail gives a confident-looking
+    estimate of nothing (a 16 px astronaut came out 'adult, 24-24')."""
+    if too_small(size_px, min_px):
         return UNCERTAIN
     return age_band(age_low, age_high, margin)
 

@@ -56,8 +56,7 @@ def overview(session: Session, case_id: int) -> Overview:
                 c = func.coalesce(func.nullif(t.c[name], ""), "–")  # "" = uncategorised
                 q = select(c, func.count()).where(t.c.case_id == case_id).group_by(c)
                 if name != "known_status":  # bands and categories are about pictures
-                    q = q.join(Content, Content.id == t.c.content_id).where(
-                        Content.media_type.in_(("image", "video")))
+                    q = q.join(Content, Content.id == t.c.content_id).where(media)
                 setattr(ov, attr, {str(k): int(v) for k, v in session.execute(q)})
     rows = session.execute(
         select(ReviewDecision.user, func.count(), func.count(func.distinct(ReviewDecision.content_id)),
