@@ -74,7 +74,7 @@ class Settings(BaseSettings):
 
     @property
     def models_dir(self) -> Path:
-        return self.derived_models_dir or models_dir(self.home)
+        return models_dir(self.home, self.derived_models_dir)
 
     @property
     def effective_user(self) -> str:
@@ -120,9 +120,10 @@ def layered(model: type[SettingsT], toml_path: Path, env_prefix: str,
     return model.model_validate(merged)
 
 
-def models_dir(home: Path) -> Path:
-    """Where models made on this machine are kept (the int8 detector): ``<home>/models``."""
-    return home / "models"
+def models_dir(home: Path, derived: Path | str | None = None) -> Path:
+    """Where models made on this machine are kept (the int8 detector): the settings'
+    ``derived_models_dir`` when given, else ``<home>/models``."""
+    return Path(derived) if derived else home / "models"
 
 
 def load_settings(home: Path | None = None, **overrides: Any) -> Settings:

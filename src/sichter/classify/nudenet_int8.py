@@ -58,7 +58,7 @@ def model_path(cache_dir: Path) -> Path:
         cache_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=cache_dir, prefix=".quantising-") as tmp:
             work = Path(tmp)
-            _quantise(source.path, work)
+            _quantise(source, work)
             os.replace(work / "int8.onnx", path)
     except Exception as exc:  # a home that cannot be written; onnx / onnxruntime errors
         raise ModelUnavailable(f"cannot make the int8 NudeNet detector in {cache_dir}: "
@@ -83,11 +83,11 @@ def info(cache_dir: Path) -> ModelInfo:
                                  else "measured on this machine")})
 
 
-def _quantise(source: str, work: Path) -> None:
+def _quantise(source: ModelInfo, work: Path) -> None:
     import onnx
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
 
-    prepared = _prepared(source, work)
+    prepared = _prepared(source.path, work)
     # Kept in float: the class sigmoid, the first convolution (raw pixels in) and the six
     # last 1x1 convolutions that produce box and class logits; quantising those moved the
     # scores by half as much again (per-class |d| 0.056 vs 0.037) at no measurable speed.
@@ -96,7 +96,7 @@ def _quantise(source: str, work: Path) -> None:
                    or n.name.startswith("/model.0/")
                    or (n.op_type == "Conv" and n.name.startswith("/model.22/")
                        and n.name.endswith(".2/Conv"))]
-    ranges = shipped_ranges(file_sha256(source))
+    ranges = shipped_ranges(source.sha256)
     if ranges is None:  # another NudeNet model than the one the ranges were measured on
         ranges = work / "ranges.json"
         calibrate(prepared, ranges, work)
@@ -128,8 +128,12 @@ def shipped_ranges(source_sha256: str) -> Path | None:
     Measured once (``calibrate``) and shipped, so that every machine with the same
     onnxruntime makes a byte-identical int8 copy and scores a file the same in every unit;
     calibrated on each machine instead, float rounding made the copies differ slightly."""
-    path = RANGES_DIR / f"nudenet-320n-{source_sha256[:12]}-ranges.json"
+    path = _ranges_path(source_sha256)
     return path if path.is_file() else None
+
+
+def _ranges_path(source_sha256: str) -> Path:
+    return RANGES_DIR / f"nudenet-320n-{source_sha256[:12]}-ranges.json"
 
 
 def calibrate(prepared: Path, out: Path, work: Path) -> None:
@@ -156,7 +160,7 @@ def write_shipped_ranges() -> Path:
     """Measure the ranges for the installed NudeNet model into RANGES_DIR (run by a
     developer when NudeNet's model changes; bump RECIPE with it)."""
     source = nudenet_onnx.info()
-    out = RANGES_DIR / f"nudenet-320n-{source.sha256[:12]}-ranges.json"
+    out = _ranges_path(source.sha256)
     with tempfile.TemporaryDirectory() as tmp:
         calibrate(_prepared(source.path, Path(tmp)), out, Path(tmp))
     data = json.loads(out.read_text())

@@ -142,17 +142,15 @@ def _detector(settings: AnalysisSettings, config: TriageSettings) -> tuple[Model
 
 
 def _derived_models_dir(settings: AnalysisSettings) -> Path:
-    """Where the run keeps models made on this machine: the settings' ``derived_models_dir``,
-    else ``<home>/models``, else (a bare scoring call) ``$SICHTER_DERIVED_MODELS_DIR``."""
+    """Where the run keeps models made on this machine: as ``Settings.models_dir`` says for
+    the run's recorded settings, else (a bare scoring call) ``$SICHTER_DERIVED_MODELS_DIR``."""
     import os
 
     from sichter.settings import models_dir
 
     options = getattr(settings, "options", None) or {}
-    if options.get("derived_models_dir"):
-        return Path(options["derived_models_dir"])
-    if options.get("home"):
-        return models_dir(Path(options["home"]))
+    if options.get("home") or options.get("derived_models_dir"):
+        return models_dir(Path(options.get("home") or "."), options.get("derived_models_dir"))
     if os.environ.get("SICHTER_DERIVED_MODELS_DIR"):
         return Path(os.environ["SICHTER_DERIVED_MODELS_DIR"])
     raise ModelUnavailable("the int8 detector needs a folder to keep its model in (a Sichter "
