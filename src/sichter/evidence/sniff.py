@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 MediaType = Literal["image", "video", "other"]
+# What a person looks at: the models score it and the review queue holds it.
+REVIEWABLE_MEDIA: tuple[MediaType, ...] = ("image", "video")
 ArchiveKind = Literal["zip", "tar", "gzip", "bzip2", "xz", "7z", "rar", "android-backup", "ewf",
                       "disk", "vhd", "vmdk", "qcow", "thumbcache"]
 

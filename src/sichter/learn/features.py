@@ -87,9 +87,9 @@ def feature_vector(facts: ContentFacts) -> list[float]:
 def load_facts(session: Session, case_id: int, content_ids: Iterable[int] | None = None,
                ) -> list[ContentFacts]:
     """Facts of the reviewable contents of a case (all of them, or the ones named)."""
-    from sichter.learn.ranking import REVIEWABLE
+    from sichter.evidence.sniff import REVIEWABLE_MEDIA
 
-    q = select(Content).where(Content.case_id == case_id, Content.media_type.in_(REVIEWABLE))
+    q = select(Content).where(Content.case_id == case_id, Content.media_type.in_(REVIEWABLE_MEDIA))
     if content_ids is not None:
         q = q.where(Content.id.in_(list(content_ids)))
     triage = _triage(session, case_id)

@@ -14,11 +14,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sichter.evidence.sniff import REVIEWABLE_MEDIA
 from sichter.store.learning_models import ActiveLearningState, LearnedPriority
 from sichter.store.models import Content
 
 # media a reviewer can judge; other files (documents, broken data) are outside the pile
-REVIEWABLE = ("image", "video")
 
 
 @dataclass
@@ -42,7 +42,7 @@ def triage_priorities(session: Session, case_id: int) -> dict[int, tuple[int, di
 def case_ranking(session: Session, case_id: int) -> Ranking:
     """Every reviewable content of the case with its current ranking score."""
     contents = session.scalars(select(Content.id).where(Content.case_id == case_id,
-                                                        Content.media_type.in_(REVIEWABLE))).all()
+                                                        Content.media_type.in_(REVIEWABLE_MEDIA))).all()
     learned = dict(session.execute(select(LearnedPriority.content_id, LearnedPriority.score)
                                    .where(LearnedPriority.case_id == case_id)).all())
     triage = triage_priorities(session, case_id)

@@ -28,6 +28,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sichter.evidence.sniff import REVIEWABLE_MEDIA
 from sichter.triage import categories as cat
 from sichter.triage.age import NONE, UNCERTAIN
 
@@ -36,7 +37,6 @@ DEFAULT_TIERS: dict[str, int] = {
     "explicit_no_face": 60, "explicit_adult": 50, "minor_not_explicit": 40, "unanalysed": 30,
     "adult_not_explicit": 10, "nothing": 0, "not_media": 0, "known_good": 0,
 }
-MEDIA_TYPES = ("image", "video")
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,7 @@ def prioritise(scores: Scores | None, known: Known, scheme: str,
              "scheme": known.scheme,
              "text": f"known material in {known.hashset}, category {known.category} "
                      f"({known.scheme})"}])
-    if media_type not in MEDIA_TYPES and known.status != "error" and (
+    if media_type not in REVIEWABLE_MEDIA and known.status != "error" and (
             scores is None or scores.explicit is None):
         # Not a picture the models could look at, and not a broken one either: below every
         # photo in the order, not among the unanalysed images a person must look at.

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sichter.errors import CryptoError, EvidenceError, UsageError
+from sichter.evidence.sniff import REVIEWABLE_MEDIA
 from sichter.store.crypto import derivative_context, open_sealed
 from sichter.store.models import Case, Content, Derivative
 from sichter.web.app import render, state
@@ -240,7 +241,7 @@ def full_view(request: Request, content_id: int, case: Case = Depends(member_cas
                  {"sha256": content.sha256})
     s.commit()
     headers = {"Cache-Control": "private, no-store"}
-    if content.media_type not in ("image", "video"):
+    if content.media_type not in REVIEWABLE_MEDIA:
         # Anything else (a PDF, an archive, ...) the suspect chose; rendered inline it would run
         # in the workspace's origin. Offered as a download of opaque bytes instead.
         mime, headers["Content-Disposition"] = "application/octet-stream", "attachment"

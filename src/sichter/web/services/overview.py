@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from sichter.evidence.sniff import REVIEWABLE_MEDIA
 from sichter.store.models import Content
 from sichter.store.review_models import ReviewDecision, ReviewState
 from sichter.web.services.triage_view import triage_table
@@ -38,7 +39,7 @@ class Overview:
 
 
 def overview(session: Session, case_id: int) -> Overview:
-    media = Content.media_type.in_(("image", "video"))
+    media = Content.media_type.in_(REVIEWABLE_MEDIA)
     contents = session.scalar(select(func.count()).where(Content.case_id == case_id)) or 0
     n_media = session.scalar(select(func.count()).where(Content.case_id == case_id, media)) or 0
     category_rows = session.execute(

@@ -46,6 +46,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from sichter.evidence.sniff import REVIEWABLE_MEDIA
 from sichter.matching.pdq_index import PdqIndex, hex_to_bytes
 from sichter.store.ai_models import Triage
 from sichter.store.learning_models import ActiveLearningState, LearnedPriority
@@ -53,7 +54,6 @@ from sichter.store.models import Content
 from sichter.store.review_models import ReviewQueue, ReviewState
 
 NO_PRIORITY = -1
-MEDIA = ("image", "video")
 _CHUNK = 2000  # content ids per partial refresh statement (well under SQLite's variable limit)
 STACK_DISTANCE = 10  # PDQ bits within which two contents are near-duplicates (domain.md)
 MIN_QUALITY = 50  # PDQ quality below which a hash stacks only with identical hashes
@@ -164,13 +164,13 @@ def _source(case_id: int, learned_label: str = "learned") -> Select[*tuple[Any, 
             .outerjoin(Triage, Triage.content_id == Content.id)
             .outerjoin(LearnedPriority, LearnedPriority.content_id == Content.id)
             .outerjoin(ReviewState, ReviewState.content_id == Content.id)
-            .where(Content.case_id == case_id, Content.media_type.in_(MEDIA)))
+            .where(Content.case_id == case_id, Content.media_type.in_(REVIEWABLE_MEDIA)))
 
 
 def case_groups(session: Session, case_id: int, distance: int | None = None) -> dict[int, str]:
     """{content id: stack key} for every medium of the case (see ``stack_groups``)."""
     rows = session.execute(select(Content.id, Content.pdq, Content.pdq_quality).where(
-        Content.case_id == case_id, Content.media_type.in_(MEDIA)))
+        Content.case_id == case_id, Content.media_type.in_(REVIEWABLE_MEDIA)))
     return stack_groups(rows, distance)
 
 
@@ -295,7 +295,7 @@ def ensure_queue(session: Session, case_id: int) -> bool:
     if has_rows:
         return False
     has_media = session.scalar(select(exists().where(Content.case_id == case_id,
-                                                     Content.media_type.in_(MEDIA))))
+                                                     Content.media_type.in_(REVIEWABLE_MEDIA))))
     if not has_media:
         return False
     with Session(session.get_bind()) as w, w.begin():
